@@ -1,0 +1,76 @@
+"""Who is asking, and may they: the current user per request, and the guards views use.
+
+A tenant user counts only on the host of their own tenant (the session records the tenant
+and is checked against the host on every request); operator staff only on the platform
+host. Missing and not-yours look the same to the caller (404).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from flask import abort, g, redirect, request, session, url_for
+
+from singlewindow.platform.auth.models import OperatorUser, User
+from singlewindow.platform.db.scoping import get_in_tenant
+from singlewindow.platform.extensions import db
+
+
+def load_current_user() -> None:
+    g.user = None
+    g.operator = None
+    tenant = g.get("tenant")
+    if tenant is not None:
+        if session.get("tid") == tenant.id and session.get("uid"):
+            user = get_in_tenant(User, session["uid"])
+            if user is not None and user.active:
+                g.user = user
+    elif g.get("is_platform_host") and session.get("op"):
+        op = db.session.get(OperatorUser, session["op"])
+        if op is not None and op.active:
+            g.operator = op
+
+
+def tenant_required(view: Callable) -> Callable:
+    """The route exists only on a tenant's host."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if g.get("tenant") is None:
+            abort(404)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def login_required(*roles: str) -> Callable:
+    """A signed-in user of this tenant, with one of `roles` when given."""
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if g.get("tenant") is None:
+                abort(404)
+            if g.user is None:
+                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            if roles and g.user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapper.required_roles = roles  # read by the route-walking isolation tests
+        return wrapper
+
+    return decorate
+
+
+def operator_required(view: Callable) -> Callable:
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not g.get("is_platform_host"):
+            abort(404)
+        if g.operator is None:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapper

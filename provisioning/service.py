@@ -1,0 +1,283 @@
+"""Turning a country template into a live tenant, in named steps.
+
+`start()` records the tenant and queues the provisioning job (after commit); the job
+runs every step not yet done, each in its own transaction and each written so that
+running it again changes nothing (agencies, connectors and rules are matched by code,
+the profile is published only once, users by e-mail). A step that fails is recorded with
+its reason, and running the job again resumes from it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+from flask import current_app
+from marshmallow import ValidationError
+from sqlalchemy import select
+
+from singlewindow.billing import service as billing
+from singlewindow.platform.auth import service as accounts
+from singlewindow.platform.auth.models import Role, User
+from singlewindow.platform.catalogue import service as catalogue
+from singlewindow.platform.catalogue.models import ProfileVersion
+from singlewindow.platform.db.scoping import platform_wide, tenant_context
+from singlewindow.platform.db.types import utcnow
+from singlewindow.platform.extensions import db
+from singlewindow.platform.tasks import outbox
+from singlewindow.provisioning.schema import SLUG, TemplateSchema, paths
+from singlewindow.tenants import resolution
+from singlewindow.tenants.models import (
+    Agency,
+    Connector,
+    ConnectorMode,
+    ProvisioningStep,
+    RoutingRule,
+    Tenant,
+    TenantStatus,
+)
+from singlewindow.themes import loader as themes
+
+log = logging.getLogger(__name__)
+COUNTRIES_DIR = Path(__file__).parent / "countries"
+PROVISION_JOB = "singlewindow.provisioning.jobs:provision"
+_VAR = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)\}")
+
+
+class TemplateError(ValueError):
+    def __init__(self, template: str, problems: list[str]):
+        super().__init__(f"template {template!r} is not valid:\n  " + "\n  ".join(problems))
+        self.problems = problems
+
+
+class ProvisioningError(RuntimeError):
+    pass
+
+
+def available_templates() -> list[str]:
+    return sorted(p.stem for p in COUNTRIES_DIR.glob("*.json"))
+
+
+def load_template(name: str, source: str | None = None) -> dict[str, Any]:
+    """Read, fill in ${SETTINGS} from the app config, and validate a template."""
+    if source is None:
+        path = COUNTRIES_DIR / f"{name}.json"
+        if not SLUG.match(name) or not path.is_file():
+            raise TemplateError(name, [f"no template named {name!r}; available: "
+                                       f"{', '.join(available_templates())}"])
+        source = path.read_text(encoding="utf-8")
+    config = current_app.config
+
+    def fill(match: re.Match) -> str:
+        key = match[1]
+        if key not in config or not isinstance(config[key], str):
+            raise TemplateError(name, [f"${{{key}}}: no such setting"])
+        return json.dumps(config[key])[1:-1]
+
+    try:
+        raw = json.loads(_VAR.sub(fill, source))
+    except json.JSONDecodeError as exc:
+        raise TemplateError(name, [f"line {exc.lineno}: {exc.msg}"]) from None
+    try:
+        data = TemplateSchema().load(raw)
+    except ValidationError as exc:
+        raise TemplateError(name, paths(exc.messages)) from None
+    if data["theme"] not in themes.available():
+        raise TemplateError(name, [f"theme: {data['theme']!r} is not an installed theme pack"])
+    if data["plan"] not in billing.plans():
+        raise TemplateError(name, [f"plan: {data['plan']!r} is not a plan"])
+    return data
+
+
+@dataclass(frozen=True)
+class AdminAccount:
+    email: str
+    name: str
+    password: str
+
+
+# The steps, in order. Each takes (tenant, template) with the tenant bound.
+STEPS: list[tuple[str, str]] = [
+    ("catalogue_profile", "Publish the catalogue profile from the template"),
+    ("agencies_and_routing", "Create agencies, connectors and routing rules"),
+    ("connection_test", "Test every api connector"),
+    ("theme_and_branding", "Apply the theme and branding"),
+    ("billing_account", "Open the billing account on the plan"),
+    ("first_admin", "Create the first administrator"),
+]
+
+
+def start(template_name: str, *, slug: str | None = None, name: str | None = None,
+          admin: AdminAccount | None = None) -> Tenant:
+    """Record the tenant and queue its provisioning; the caller commits."""
+    data = load_template(template_name)
+    slug = slug or data["template"]
+    if not SLUG.match(slug):
+        raise ProvisioningError(f"slug {slug!r}: use 2-63 lower-case letters, digits and dashes")
+    with platform_wide():
+        tenant = db.session.execute(select(Tenant).where(Tenant.slug == slug)).scalar_one_or_none()
+        if tenant is not None and tenant.template != template_name:
+            raise ProvisioningError(f"tenant {slug!r} already exists from template "
+                                    f"{tenant.template!r}")
+        if tenant is None:
+            tenant = Tenant(slug=slug, name=name or data["name"], country=data["country"],
+                            region=data["region"], template=template_name,
+                            status=TenantStatus.PROVISIONING, theme=data["theme"],
+                            branding=data["branding"], languages=data["languages"],
+                            timezone=data["timezone"], plan_code=data["plan"])
+            db.session.add(tenant)
+            db.session.flush()
+    with tenant_context(tenant.id):
+        for position, (step, _) in enumerate(STEPS):
+            exists = db.session.execute(
+                select(ProvisioningStep).where(ProvisioningStep.name == step)
+            ).scalar_one_or_none()
+            if exists is None:
+                db.session.add(ProvisioningStep(name=step, position=position))
+        if admin is not None:
+            # Stored now, hashed, so no password ever travels through a queue.
+            accounts.ensure_user(admin.email, admin.name, Role.TENANT_ADMIN, admin.password)
+        outbox.enqueue("provisioning", PROVISION_JOB, template_name,
+                       job_id=f"provision-{tenant.id}")
+    return tenant
+
+
+def run(tenant_id: int, template_name: str) -> Tenant:
+    """Run every step not yet done (the tenant is bound by the caller)."""
+    data = load_template(template_name)
+    tenant = db.session.get(Tenant, tenant_id)
+    actions: dict[str, Callable[[Tenant, dict], str]] = {
+        "catalogue_profile": _catalogue_profile,
+        "agencies_and_routing": _agencies_and_routing,
+        "connection_test": _connection_test,
+        "theme_and_branding": _theme_and_branding,
+        "billing_account": _billing_account,
+        "first_admin": _first_admin,
+    }
+    steps = db.session.execute(
+        select(ProvisioningStep).order_by(ProvisioningStep.position)
+    ).scalars().all()
+    for step in steps:
+        if step.status == "done":
+            continue
+        step.started_at, step.status = utcnow(), "running"
+        db.session.commit()
+        try:
+            detail = actions[step.name](tenant, data)
+        except Exception as exc:
+            db.session.rollback()
+            step = db.session.get(ProvisioningStep, step.id)
+            step.status, step.detail, step.finished_at = "failed", f"{type(exc).__name__}: {exc}", utcnow()
+            db.session.get(Tenant, tenant_id).status = TenantStatus.FAILED
+            db.session.commit()
+            resolution.invalidate()
+            raise ProvisioningError(f"step {step.name} failed: {exc}") from exc
+        step = db.session.get(ProvisioningStep, step.id)
+        step.status, step.detail, step.finished_at = "done", detail, utcnow()
+        db.session.commit()
+    tenant = db.session.get(Tenant, tenant_id)
+    tenant.status = TenantStatus.ACTIVE
+    tenant.provisioned_at = tenant.provisioned_at or utcnow()
+    db.session.commit()
+    resolution.invalidate()
+    return tenant
+
+
+def _catalogue_profile(tenant: Tenant, data: dict) -> str:
+    existing = db.session.execute(select(ProfileVersion)).scalars().first()
+    if existing is not None:
+        return f"version {existing.version} already published"
+    version = catalogue.publish_new_version(data["catalogue"]["elements"],
+                                            notes=data["catalogue"]["notes"])
+    db.session.flush()
+    return f"version {version.version} published with {len(version.elements)} elements"
+
+
+def _agencies_and_routing(tenant: Tenant, data: dict) -> str:
+    agencies = {a.code: a for a in db.session.execute(select(Agency)).scalars()}
+    for spec in data["agencies"]:
+        agency = agencies.get(spec["code"])
+        if agency is None:
+            agency = Agency(code=spec["code"])
+            db.session.add(agency)
+            agencies[spec["code"]] = agency
+        agency.name, agency.kind, agency.description = spec["name"], spec["kind"], spec["description"]
+        db.session.flush()
+        connector = agency.connector
+        if connector is None:
+            connector = Connector(agency_id=agency.id)
+            db.session.add(connector)
+        c = spec["connector"]
+        connector.mode, connector.endpoint, connector.auth = c["mode"], c["endpoint"], c["auth"]
+        connector.secret, connector.timeout_seconds = c["secret"], c["timeout_seconds"]
+        connector.message_set, connector.field_map = c["message_set"], c["field_map"]
+    rules = {r.code: r for r in db.session.execute(select(RoutingRule)).scalars()}
+    for spec in data["routing_rules"]:
+        rule = rules.get(spec["code"])
+        if rule is None:
+            rule = RoutingRule(code=spec["code"])
+            db.session.add(rule)
+        rule.name, rule.agency_id = spec["name"], agencies[spec["agency"]].id
+        rule.priority, rule.required = spec["priority"], spec["required"]
+        rule.conditions, rule.legal_basis = spec["conditions"], spec["legal_basis"]
+    db.session.flush()
+    return f"{len(data['agencies'])} agencies, {len(data['routing_rules'])} routing rules"
+
+
+def _connection_test(tenant: Tenant, data: dict) -> str:
+    """Reach every api connector's endpoint. An agency that is down does not stop the
+    window opening (declarations queue for it); its health says so."""
+    connectors = db.session.execute(
+        select(Connector).where(Connector.mode == ConnectorMode.API)
+    ).scalars().all()
+    targets = [(c.id, c.endpoint, c.timeout_seconds) for c in connectors]
+    db.session.rollback()
+    results: dict[int, tuple[str, str]] = {}
+    for connector_id, endpoint, timeout in targets:
+        try:
+            response = requests.get(endpoint, timeout=min(timeout, 5))
+            ok = response.status_code < 500
+            results[connector_id] = ("up" if ok else "down", f"HTTP {response.status_code}")
+        except requests.RequestException as exc:
+            results[connector_id] = ("down", type(exc).__name__)
+    now = utcnow()
+    for connector_id, (health, detail) in results.items():
+        connector = db.session.get(Connector, connector_id)
+        connector.health, connector.health_detail, connector.health_checked_at = health, detail, now
+    up = sum(1 for h, _ in results.values() if h == "up")
+    return f"{up} of {len(results)} api connectors reachable"
+
+
+def _theme_and_branding(tenant: Tenant, data: dict) -> str:
+    tenant = db.session.get(Tenant, tenant.id)
+    tenant.theme, tenant.branding = data["theme"], data["branding"]
+    tenant.languages, tenant.timezone = data["languages"], data["timezone"]
+    return f"theme {data['theme']}, colours {data['branding']['primary']} / {data['branding']['accent']}"
+
+
+def _billing_account(tenant: Tenant, data: dict) -> str:
+    tenant = db.session.get(Tenant, tenant.id)
+    plan = billing.plans()[tenant.plan_code]
+    return f"plan {plan['name']} ({plan['currency']}); usage is recorded in the ledger"
+
+
+def _first_admin(tenant: Tenant, data: dict) -> str:
+    admins = db.session.execute(
+        select(User.email).where(User.role == Role.TENANT_ADMIN)
+    ).scalars().all()
+    if not admins:
+        return "no administrator yet; add one with `singlewindow users create`"
+    return "administrator " + ", ".join(admins)
+
+
+def steps_of(tenant_id: int) -> list[ProvisioningStep]:
+    with tenant_context(tenant_id):
+        return list(db.session.execute(
+            select(ProvisioningStep).order_by(ProvisioningStep.position)
+        ).scalars())

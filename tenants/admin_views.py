@@ -1,0 +1,77 @@
+"""The tenant administrator's console (`/admin` on the tenant's host): the window at a
+glance, its agencies with their connectors, and the routing rules."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g
+from sqlalchemy import func, select
+
+from singlewindow.platform.auth.access import login_required
+from singlewindow.platform.auth.models import Company, Role, User
+from singlewindow.platform.catalogue import service as catalogue
+from singlewindow.platform.catalogue.master import elements
+from singlewindow.platform.declarations.models import AgencySubmission, Declaration
+from singlewindow.platform.extensions import db
+from singlewindow.platform.templating import render
+from singlewindow.tenants.models import Agency, RoutingRule
+
+bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
+
+STAFF = (Role.TENANT_ADMIN, Role.DATA_COMMITTEE)
+
+
+@bp.get("/")
+@login_required(*STAFF, Role.AGENCY_OFFICER)
+def overview():
+    by_status = dict(db.session.execute(
+        select(Declaration.status, func.count()).group_by(Declaration.status)
+    ).all())
+    dead = db.session.execute(
+        select(func.count()).select_from(AgencySubmission)
+        .where(AgencySubmission.status == "failed")
+    ).scalar_one()
+    counts = {
+        "agencies": db.session.execute(select(func.count(Agency.id))).scalar_one(),
+        "rules": db.session.execute(select(func.count(RoutingRule.id))).scalar_one(),
+        "companies": db.session.execute(select(func.count(Company.id))).scalar_one(),
+        "users": db.session.execute(select(func.count(User.id))).scalar_one(),
+    }
+    return render("admin/overview.html", by_status=by_status, dead_letters=dead, counts=counts)
+
+
+@bp.get("/agencies")
+@login_required(*STAFF)
+def agencies():
+    rows = db.session.execute(select(Agency).order_by(Agency.name)).scalars().all()
+    rules = db.session.execute(
+        select(RoutingRule).order_by(RoutingRule.priority, RoutingRule.code)
+    ).scalars().all()
+    rules_by_agency: dict[int, list[RoutingRule]] = {}
+    for rule in rules:
+        rules_by_agency.setdefault(rule.agency_id, []).append(rule)
+    return render("admin/agencies.html", agencies=rows, rules_by_agency=rules_by_agency,
+                  elements=elements())
+
+
+@bp.get("/rules")
+@login_required(*STAFF)
+def rules():
+    rows = db.session.execute(
+        select(RoutingRule).order_by(RoutingRule.priority, RoutingRule.code)
+    ).scalars().all()
+    return render("admin/rules.html", rules=rows)
+
+
+@bp.get("/catalogue")
+@login_required(*STAFF)
+def catalogue_profile():
+    version = catalogue.current_version()
+    return render("admin/catalogue.html", version=version, elements=elements())
+
+
+@bp.get("/users")
+@login_required(Role.TENANT_ADMIN)
+def users():
+    rows = db.session.execute(select(User).order_by(User.role, User.email)).scalars().all()
+    companies = db.session.execute(select(Company).order_by(Company.name)).scalars().all()
+    return render("admin/users.html", users=rows, companies=companies, tenant=g.tenant)

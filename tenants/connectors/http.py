@@ -1,0 +1,25 @@
+"""Outgoing HTTP for connectors and the simulated agency.
+
+`*.localhost` names resolve to loopback in browsers but not in every C library, so a
+request to one is sent to 127.0.0.1 with the original Host header kept: the tenant is
+chosen by the Host header either way.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+
+
+def post(url: str, body: bytes, headers: dict[str, str], timeout: float,
+         session: requests.Session | None = None) -> requests.Response:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    headers = dict(headers)
+    if host.endswith(".localhost"):
+        headers["Host"] = parts.netloc
+        netloc = "127.0.0.1" + (f":{parts.port}" if parts.port else "")
+        url = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    sender = session or requests
+    return sender.post(url, data=body, headers=headers, timeout=timeout, allow_redirects=False)
