@@ -129,7 +129,7 @@ def _html_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _page(exc: HTTPException):
         if api_errors.is_api_request():
-            return api_errors.error_response(exc.code or 500, "error", exc.description or exc.name)
+            return api_errors.http_error_response(exc)
         if exc.code in (400, 403, 404, 405, 413):
             page = "errors/404.html" if exc.code == 404 else "errors/generic.html"
             return templating.render(page, error=exc), exc.code

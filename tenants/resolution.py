@@ -93,7 +93,7 @@ def _lookup(name: str, base: str) -> TenantInfo | None:
     return TenantInfo.of(tenant) if tenant is not None else None
 
 
-def invalidate(tenant: Tenant | None = None) -> None:
+def invalidate() -> None:
     """Forget cached look-ups (after a tenant's status, slug or domain changes)."""
     with _lock:
         _cache.clear()

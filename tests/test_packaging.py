@@ -1,6 +1,7 @@
 """The namespace layout: every folder reachable only as singlewindow.<folder>, the
 standard library's `platform` never hidden, and a wheel that carries everything."""
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -29,9 +30,14 @@ def test_standard_platform_module_imports_from_the_repository_root():
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory):
     out = tmp_path_factory.mktemp("wheel")
-    result = subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out)],
-        cwd=REPO, capture_output=True, text=True, timeout=300)
+    # setuptools stages files in ./build and would reuse stale ones: start and end clean.
+    shutil.rmtree(REPO / "build", ignore_errors=True)
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out)],
+            cwd=REPO, capture_output=True, text=True, timeout=300)
+    finally:
+        shutil.rmtree(REPO / "build", ignore_errors=True)
     assert result.returncode == 0, result.stderr[-3000:]
     [path] = out.glob("singlewindow-*.whl")
     return path

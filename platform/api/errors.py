@@ -38,9 +38,9 @@ def init_app(app) -> None:
     def _api_error(exc: ApiError):
         return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
 
-    @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException):
-        if not is_api_request():
-            return exc  # HTML pages have their own handlers
-        return error_response(exc.code or 500, _CODES.get(exc.code or 500, "error"),
-                              exc.description or exc.name)
+
+
+def http_error_response(exc: HTTPException):
+    """An HTTP error (404, 405, 413 ...) raised under /api, in the API's shape."""
+    status = exc.code or 500
+    return error_response(status, _CODES.get(status, "error"), exc.description or exc.name)

@@ -405,7 +405,8 @@ def flatten(messages: Any, payload: Any) -> list[ElementError]:
             return index + 1
 
     def add(element_id: str, item: int | None, leaf: Any) -> None:
-        name = catalogue[element_id].name if element_id in catalogue else element_id
+        name = catalogue[element_id].name if element_id in catalogue else \
+            "Goods items" if element_id == ITEMS else element_id
         for one in leaf if isinstance(leaf, list) else [leaf]:
             if _is_leaf(one):
                 result.append(ElementError(element_id, name, item, one["code"], one["message"]))
@@ -427,5 +428,7 @@ def flatten(messages: Any, payload: Any) -> list[ElementError]:
                     add(element_id, item_no(index), leaf)
         else:
             add(key, None, value)
-    result.sort(key=lambda e: (e.item or 0, e.element))
+    # In form order: the header first, then each goods item, elements as the catalogue lists them.
+    order = {element_id: n for n, element_id in enumerate(catalogue)}
+    result.sort(key=lambda e: (e.item or 0, order.get(e.element, len(order))))
     return result
