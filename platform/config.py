@@ -50,6 +50,9 @@ def from_environment(instance_path: str, overrides: dict[str, Any] | None = None
         "SIMULATOR_SECRET": env.get("SIMULATOR_SECRET", "simulated-agency-shared-secret"),
         "CONNECTOR_TIMEOUT_SECONDS": float(env.get("CONNECTOR_TIMEOUT_SECONDS", "10")),
         "DISPATCH_MAX_ATTEMPTS": int(env.get("DISPATCH_MAX_ATTEMPTS", "5")),
+        # How long a relayed job may run before the outbox presumes it lost and relays it
+        # again (rq jobs still queued, or started by a live worker, are left alone).
+        "OUTBOX_LEASE_SECONDS": int(env.get("OUTBOX_LEASE_SECONDS", "120")),
         "OAUTH2_TOKEN_EXPIRES_IN": {"client_credentials": 3600},
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

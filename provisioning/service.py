@@ -181,6 +181,7 @@ def run(tenant_id: int, template_name: str) -> Tenant:
         step = db.session.get(ProvisioningStep, step.id)
         step.status, step.detail, step.finished_at = "done", detail, utcnow()
         db.session.commit()
+        outbox.extend_lease()  # still alive: do not relay this job again meanwhile
     tenant = db.session.get(Tenant, tenant_id)
     tenant.status = TenantStatus.ACTIVE
     tenant.provisioned_at = tenant.provisioned_at or utcnow()

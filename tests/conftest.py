@@ -47,6 +47,7 @@ class Platform:
     simulator: object
     redis_mode: bool
     workers: list[subprocess.Popen] = field(default_factory=list)
+    worker_env: dict[str, str] = field(default_factory=dict)
 
     def host(self, slug: str | None = None) -> str:
         return f"http://{slug + '.' if slug else ''}localhost:{self.port}"
@@ -85,6 +86,7 @@ def platform(tmp_path_factory) -> Iterator[Platform]:
         "SIMULATOR_URL": simulator.url,
         "SIMULATOR_SECRET": secret,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # the slow default is for production
+        "OUTBOX_LEASE_SECONDS": 5,  # so jobs lost with a killed worker come back quickly
         "TESTING": True,
     }
     app = create_app(settings)
@@ -99,7 +101,10 @@ def platform(tmp_path_factory) -> Iterator[Platform]:
         env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url,
                "SECRET_KEY": settings["SECRET_KEY"], "SIMULATOR_URL": simulator.url,
                "SIMULATOR_SECRET": secret, "PLATFORM_DOMAIN": app.config["PLATFORM_DOMAIN"],
-               "PASSWORD_HASH_METHOD": settings["PASSWORD_HASH_METHOD"]}
+               "PASSWORD_HASH_METHOD": settings["PASSWORD_HASH_METHOD"],
+               "OUTBOX_LEASE_SECONDS": str(settings["OUTBOX_LEASE_SECONDS"]),
+               "SINGLEWINDOW_INSTANCE": str(instance)}
+        result.worker_env = env
         result.workers = [start_worker(env) for _ in range(3)]
         # The scheduler's job in production: relay retries that fall due.
         threading.Thread(target=operations.scheduler_loop, args=(app, stop, 0.3),
@@ -118,10 +123,12 @@ def platform(tmp_path_factory) -> Iterator[Platform]:
 
 
 def start_worker(env: dict[str, str]) -> subprocess.Popen:
+    """A real `singlewindow worker` process; its log goes to the instance folder."""
     exe = Path(sys.executable).with_name("singlewindow")
-    return subprocess.Popen([str(exe), "worker"], env=env, cwd=REPO,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    log = open(Path(env["SINGLEWINDOW_INSTANCE"]) / "workers.log", "a")  # noqa: SIM115
+    with log:
+        return subprocess.Popen([str(exe), "worker"], env=env, cwd=REPO, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def stop_worker(proc: subprocess.Popen) -> None:

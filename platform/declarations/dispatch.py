@@ -42,15 +42,20 @@ def backoff_seconds(attempt: int) -> float:
 
 def deliver(submission_id: int) -> None:
     submission = get_in_tenant(AgencySubmission, submission_id)
-    if submission is None or submission.status != st.QUEUED:
-        return  # already delivered (a repeated job), or answered meanwhile
+    if submission is None or submission.sent_at is not None or submission.status == st.FAILED:
+        return  # delivered already (a repeated job), or dead-lettered
+    if submission.status != st.QUEUED:
+        # The agency answered before this job recorded the sending (its process died in
+        # between): the agency has the message, so record that, without sending again.
+        _record_sent(submission_id, "the agency has answered it")
+        return
     agency = submission.agency
     connector = agency.connector
     declaration = submission.declaration
     tenant = db.session.get(Tenant, require_tenant_id())
     if connector is None or connector.mode != ConnectorMode.API:
         mode = connector.mode if connector else "none"
-        _failed(submission, f"connector mode {mode!r} cannot deliver automatically yet",
+        _failed(submission_id, f"connector mode {mode!r} cannot deliver automatically yet",
                 retryable=False)
         return
     message = messages.build(
@@ -72,21 +77,27 @@ def deliver(submission_id: int) -> None:
     try:
         delivered = api.send(endpoint, secret, agency.code, message, timeout=float(timeout))
     except api.DeliveryError as exc:
-        submission = get_in_tenant(AgencySubmission, submission_id)
-        _failed(submission, str(exc), retryable=exc.retryable)
+        _failed(submission_id, str(exc), retryable=exc.retryable)
         return
+    _record_sent(submission_id, f"HTTP {delivered.http_status}", delivered)
+
+
+def _record_sent(submission_id: int, how: str, delivered: api.Delivered | None = None) -> None:
+    # Lock order, everywhere: the declaration row first, then its submissions.
     submission = get_in_tenant(AgencySubmission, submission_id)
-    now = utcnow()
+    declaration = service.lock_declaration(submission.declaration_id)
+    db.session.refresh(submission)
+    if submission.sent_at is not None:
+        db.session.rollback()  # another run of this job recorded it first
+        return
+    service.mark_sent(submission, utcnow())
     submission.attempts += 1
     submission.last_error = ""
-    service.mark_sent(submission, now)
-    declaration = service.lock_declaration(submission.declaration_id)
     service.add_event(declaration, "sent", st.SENT,
-                   f"Message sent to {submission.agency.name} (HTTP {delivered.http_status})",
-                   submission=submission)
+                      f"Message sent to {submission.agency.name} ({how})", submission=submission)
     billing.record(UsageKind.AGENCY_MESSAGE_SENT, f"message:{submission.message_key}",
                    subject=f"submission:{submission.id}")
-    if delivered.status in st.ANSWERS:
+    if delivered is not None and delivered.status in st.ANSWERS:
         service.apply_answer(submission, delivered.status, sequence=0,
                              reference=delivered.reference, actor=submission.agency.name)
     else:
@@ -94,28 +105,32 @@ def deliver(submission_id: int) -> None:
     db.session.commit()
 
 
-def _failed(submission: AgencySubmission, error: str, retryable: bool) -> None:
+def _failed(submission_id: int, error: str, retryable: bool) -> None:
+    submission = get_in_tenant(AgencySubmission, submission_id)
+    declaration = service.lock_declaration(submission.declaration_id)
+    db.session.refresh(submission)
+    if submission.status != st.QUEUED:
+        db.session.rollback()  # answered meanwhile: the agency has it after all
+        return
     submission.attempts += 1
     submission.last_error = error
-    declaration = service.lock_declaration(submission.declaration_id)
     max_attempts = current_app.config["DISPATCH_MAX_ATTEMPTS"]
     if retryable and submission.attempts < max_attempts:
         delay = backoff_seconds(submission.attempts)
         service.add_event(declaration, "delivery_retry", st.QUEUED,
-                       f"Delivery to {submission.agency.name} failed ({error}); attempt "
-                       f"{submission.attempts + 1} of {max_attempts} in {delay:.0f} s",
-                       submission=submission)
+                          f"Delivery to {submission.agency.name} failed ({error}); attempt "
+                          f"{submission.attempts + 1} of {max_attempts} in {delay:.0f} s",
+                          submission=submission)
         outbox.enqueue("dispatch", service.DELIVER_JOB, submission.id,
                        job_id=f"dispatch-{submission.tenant_id}-{submission.id}-{submission.attempts}",
                        delay=delay)
     else:
         submission.status = st.FAILED
         service.add_event(declaration, "delivery_failed", st.FAILED,
-                       f"Delivery to {submission.agency.name} stopped after "
-                       f"{submission.attempts} attempt(s): {error}. An administrator can retry it.",
-                       submission=submission)
+                          f"Delivery to {submission.agency.name} stopped after "
+                          f"{submission.attempts} attempt(s): {error}. An administrator can "
+                          "retry it.", submission=submission)
         log.warning("submission %s of tenant %s dead-lettered: %s", submission.id,
                     submission.tenant_id, error)
         service.recompute(declaration)
     db.session.commit()
-

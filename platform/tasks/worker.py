@@ -45,13 +45,16 @@ def app_context() -> Iterator[None]:
         yield
 
 
-def run_job(func_path: str, tenant_id: int | None, *args: Any) -> Any:
+def run_job(row_id: int, func_path: str, tenant_id: int | None, *args: Any) -> None:
+    """What rq runs: the outbox job of row `row_id`, which is deleted once it is done."""
     with app_context():
         try:
-            return outbox.run(func_path, tenant_id, *args)
+            outbox.execute(row_id, func_path, tenant_id, *args)
         finally:
-            outbox.relay()
-            db.session.remove()
+            try:
+                outbox.relay()  # hand on what the job enqueued, without waiting a tick
+            finally:
+                db.session.remove()
 
 
 def work(queue_names: list[str] | None = None, burst: bool = False) -> None:
