@@ -25,6 +25,7 @@ from singlewindow.platform.api import declarations as declarations_api
 from singlewindow.platform.api import errors as api_errors
 from singlewindow.platform.auth import access, oauth
 from singlewindow.platform.auth import models as _auth_models  # noqa: F401
+from singlewindow.platform.auth import sessions as _sessions_models  # noqa: F401
 from singlewindow.platform.auth import views as auth_views
 from singlewindow.platform.catalogue import models as _catalogue_models  # noqa: F401
 from singlewindow.platform.db.scoping import bind_tenant, unbind_tenant

@@ -22,7 +22,7 @@ from werkzeug.serving import run_simple
 from singlewindow.platform import operations
 from singlewindow.platform.app import create_app
 from singlewindow.platform.auth import service as accounts
-from singlewindow.platform.auth.models import Role
+from singlewindow.platform.auth.models import Company, Role
 from singlewindow.platform.db.scoping import tenant_context
 from singlewindow.platform.declarations import importer
 from singlewindow.platform.demo import runner
@@ -94,11 +94,22 @@ def provision_command(template: str, slug: str | None, name: str | None,
         db.session.rollback()
         raise click.ClickException(str(exc)) from None
     tenant_id = tenant.id
-    outbox.relay()
+    outbox.relay()  # inline: runs the steps now; with Redis: hands them to a worker
+
+    def finished() -> bool:
+        db.session.rollback()
+        return db.session.get(Tenant, tenant_id).status in ("active", "failed")
+
+    if not finished():
+        click.echo("waiting for a worker to run the provisioning steps "
+                   "(is `singlewindow worker` running?) ...")
+        operations.wait_for(finished, timeout=120, every=0.5)
     for step in provisioning.steps_of(tenant_id):
         click.echo(f"  [{step.status:>7}] {step.name}: {step.detail}")
     tenant = db.session.get(Tenant, tenant_id)
     click.echo(f"tenant {tenant.slug}: {tenant.status}")
+    if tenant.status != "active":
+        sys.exit(1)
 
 
 @main.command("import-shipments")
@@ -128,9 +139,13 @@ def import_command(csv_file: Path, tenant_slug: str | None, register_companies: 
 
 
 def print_import_report(slug: str, report: importer.ImportReport) -> None:
+    skipped = report.count("skipped")
     click.echo(f"{slug}: {report.count('accepted')} accepted, {report.count('unchanged')} "
-               f"already declared, {report.count('refused')} refused")
+               f"already declared, {report.count('refused')} refused"
+               + (f", {skipped} skipped (other windows)" if skipped else ""))
     for o in report.outcomes:
+        if o.result == "skipped":
+            continue
         if o.result == "refused":
             for e in o.errors:
                 where = f"goods item {e['item']}" if e.get("item") else "header"
@@ -153,6 +168,35 @@ def create_operator(email: str, name: str, password: str) -> None:
     click.echo(f"operator {email} ready")
 
 
+@main.command("create-client")
+@click.option("--tenant", "tenant_slug", required=True)
+@click.option("--name", required=True, help="What the client is, e.g. 'ERP of Acme Ltd'.")
+@click.option("--company-tax-id", help="The trader company it declares for.")
+@click.option("--window", is_flag=True, help="Act for the window itself (all registered "
+              "traders), e.g. for a bulk migration of declarations.")
+@with_appcontext
+def create_client(tenant_slug: str, name: str, company_tax_id: str | None, window: bool) -> None:
+    """Issue an OAuth2 client-credentials client; the secret is shown once."""
+    if bool(company_tax_id) == window:
+        raise click.ClickException("give either --company-tax-id or --window")
+    tenant = db.session.execute(select(Tenant).where(Tenant.slug == tenant_slug)).scalar_one_or_none()
+    if tenant is None:
+        raise click.ClickException(f"no tenant {tenant_slug!r}")
+    with tenant_context(tenant.id):
+        company = None
+        if company_tax_id:
+            company = db.session.execute(
+                select(Company).where(Company.tax_id == company_tax_id)
+            ).scalar_one_or_none()
+            if company is None:
+                raise click.ClickException(f"no company {company_tax_id!r} in {tenant_slug}")
+        issued = accounts.create_client(name, company=company,
+                                        scope="declarations" if company else "declarations imports")
+        db.session.commit()
+    click.echo(f"client_id:     {issued.client.client_id}")
+    click.echo(f"client_secret: {issued.secret}   (shown once; only its hash is stored)")
+
+
 @main.command("create-user")
 @click.option("--tenant", "tenant_slug", required=True)
 @click.option("--email", required=True)
@@ -171,7 +215,7 @@ def create_user(tenant_slug: str, email: str, name: str, role: str,
         company = None
         if company_tax_id:
             company = db.session.execute(
-                select(accounts.Company).where(accounts.Company.tax_id == company_tax_id)
+                select(Company).where(Company.tax_id == company_tax_id)
             ).scalar_one_or_none()
             if company is None:
                 raise click.ClickException(f"no company {company_tax_id!r} in {tenant_slug}")

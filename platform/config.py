@@ -37,7 +37,7 @@ def from_environment(instance_path: str, overrides: dict[str, Any] | None = None
     if not database_url:
         database_url = "sqlite:///" + str(Path(instance_path) / "singlewindow.sqlite")
     config: dict[str, Any] = {
-        "SECRET_KEY": env.get("SECRET_KEY") or _dev_secret(instance_path),
+        "SECRET_KEY": env.get("SECRET_KEY") or _dev_secret(instance_path, "secret_key"),
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
         "REDIS_URL": env.get("REDIS_URL") or None,
         # Host names: tenants live at <slug>.<PLATFORM_DOMAIN>; the operator console on
@@ -47,7 +47,8 @@ def from_environment(instance_path: str, overrides: dict[str, Any] | None = None
         # Where the simulated agency service listens; country templates point their
         # demo connectors at it.
         "SIMULATOR_URL": env.get("SIMULATOR_URL", "http://127.0.0.1:5081"),
-        "SIMULATOR_SECRET": env.get("SIMULATOR_SECRET", "simulated-agency-shared-secret"),
+        "SIMULATOR_SECRET": env.get("SIMULATOR_SECRET") or _dev_secret(instance_path,
+                                                                        "simulator_secret"),
         "CONNECTOR_TIMEOUT_SECONDS": float(env.get("CONNECTOR_TIMEOUT_SECONDS", "10")),
         "DISPATCH_MAX_ATTEMPTS": int(env.get("DISPATCH_MAX_ATTEMPTS", "5")),
         # How long a relayed job may run before the outbox presumes it lost and relays it
@@ -68,15 +69,19 @@ def from_environment(instance_path: str, overrides: dict[str, Any] | None = None
     config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(config["SQLALCHEMY_DATABASE_URI"])
     # OAuth2 demands HTTPS; plain HTTP is allowed only for a loopback development domain.
     host = config["PLATFORM_DOMAIN"].rsplit(":", 1)[0]
-    config.setdefault("OAUTH2_ALLOW_HTTP", host in ("localhost", "127.0.0.1")
-                      or host.endswith(".localhost"))
+    local = host in ("localhost", "127.0.0.1") or host.endswith(".localhost")
+    config.setdefault("OAUTH2_ALLOW_HTTP", local)
+    if not local and not (env.get("SECRET_KEY") or overrides.get("SECRET_KEY")):
+        # Several web hosts must share one key, so a generated one will not do here.
+        raise RuntimeError(f"SECRET_KEY must be set when PLATFORM_DOMAIN is {host!r}")
     return config
 
 
-def _dev_secret(instance_path: str) -> str:
-    """A per-installation secret kept in the instance folder, so sessions survive restarts
-    on a developer machine without anyone committing a key. Production sets SECRET_KEY."""
-    path = Path(instance_path) / "secret_key"
+def _dev_secret(instance_path: str, name: str) -> str:
+    """A per-installation secret kept in the instance folder, so it survives restarts on a
+    developer machine (and is shared by its web, worker and simulator processes) without
+    anyone committing one. Production sets it in the environment."""
+    path = Path(instance_path) / name
     try:
         return path.read_text().strip()
     except FileNotFoundError:

@@ -12,9 +12,11 @@ from urllib.parse import urlsplit
 import requests
 from flask import current_app
 from flask_migrate import upgrade
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from singlewindow.platform.auth import service as accounts
+from singlewindow.platform.auth import sessions
+from singlewindow.platform.auth.models import Company, OAuthToken
 from singlewindow.platform.db.scoping import platform_wide, tenant_context
 from singlewindow.platform.declarations import importer
 from singlewindow.platform.extensions import db
@@ -73,7 +75,7 @@ def _company_resolver(register: bool, country: str):
             raise importer.RefuseShipment("exporter_tax_id", "required",
                                           "Exporter identification number is required")
         found = db.session.execute(
-            select(accounts.Company).where(accounts.Company.tax_id == tax_id)
+            select(Company).where(Company.tax_id == tax_id)
         ).scalar_one_or_none()
         if found is not None:
             return found
@@ -103,11 +105,29 @@ def start_simulator_if_needed(url: str, secret: str, time_scale: float = 1.0) ->
         raise OperationError(f"cannot start the simulated agency on {url}: {exc}") from None
 
 
+HOUSEKEEPING_EVERY = 300.0  # seconds
+
+
+def housekeeping() -> None:
+    """Forget what has expired: sign-in sessions, failed sign-ins, access tokens."""
+    sessions.purge_expired()
+    with platform_wide():
+        cutoff = int(time.time()) - 86400
+        db.session.execute(delete(OAuthToken).where(
+            OAuthToken.issued_at + OAuthToken.expires_in < cutoff))
+        db.session.commit()
+
+
 def scheduler_loop(app, stop: threading.Event, every: float = 1.0) -> None:
+    """Periodic work: relay the outbox every tick, housekeeping now and then."""
+    last_housekeeping = 0.0
     with app.app_context():
         while not stop.is_set():
             try:
                 outbox.relay()
+                if time.monotonic() - last_housekeeping > HOUSEKEEPING_EVERY:
+                    housekeeping()
+                    last_housekeeping = time.monotonic()
             except Exception:  # keep going: the next tick retries
                 app.logger.exception("scheduler tick failed")
             finally:

@@ -22,6 +22,14 @@ def init_app(app) -> None:
     app.jinja_env.globals["csrf_token"] = csrf_token
 
     @app.before_request
+    def _refuse_nul():
+        """No NUL character reaches a query: PostgreSQL text cannot hold one."""
+        values = [request.path, *request.args.values(), *request.headers.values(),
+                  *request.form.values()]
+        if any("\x00" in v for v in values):
+            abort(400, description="The request contains a NUL character.")
+
+    @app.before_request
     def _check_csrf():
         if request.method in ("GET", "HEAD", "OPTIONS") or request.path.startswith(_EXEMPT_PREFIXES):
             return

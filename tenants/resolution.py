@@ -20,6 +20,7 @@ from singlewindow.platform.extensions import db
 from singlewindow.tenants.models import Tenant
 
 CACHE_SECONDS = 30.0
+CACHE_SIZE = 20_000  # host names remembered (unknown ones too), before starting afresh
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,8 @@ def resolve(host: str, platform_domain: str) -> TenantInfo | _Platform | None:
         return hit[1]
     info = _lookup(name, base)
     with _lock:
+        if len(_cache) >= CACHE_SIZE:  # a flood of made-up host names cannot grow it
+            _cache.clear()
         _cache[name] = (now + CACHE_SECONDS, info)
     return info
 

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from singlewindow.billing.models import UsageEvent
+from singlewindow.platform.auth import service as accounts
 from singlewindow.platform.cli import main as cli
 from singlewindow.platform.db.scoping import tenant_context
 from singlewindow.platform.declarations.models import Declaration
@@ -108,9 +109,46 @@ def test_refused_shipments_are_not_billed(cli_report, windows, ctx):
     assert not ids and not any(s == f"declaration:{i}" for i in ids for s in subjects)
 
 
-def test_api_import_refuses_bad_rows_and_keeps_good_ones(platform, ke, ctx):
-    """Through the API, declared as the client's company: its own bad row is refused for
-    its mistake, rows of other windows and other exporters are refused as such."""
+@pytest.fixture(scope="module")
+def api_reports(platform, windows):
+    """The bad file through each window's API, with a window client (the window's own
+    system, declaring for each registered exporter, like the CLI)."""
+    reports = {}
+    with platform.app.app_context():
+        for slug, window in windows.items():
+            with tenant_context(window.tenant_id):
+                for row in bad_rows():  # the exporters are registered traders of their window
+                    if row["origin_tenant"] == slug:
+                        accounts.ensure_company(row["exporter_name"], row["exporter_tax_id"],
+                                                "KE" if slug == "ke" else "CN")
+                issued = accounts.create_client("Migration", scope="declarations imports")
+                db.session.commit()
+            client = client_for(platform.app, window, platform)
+            token = client.post("/oauth/token", data={"grant_type": "client_credentials"},
+                                auth=(issued.client.client_id, issued.secret)).get_json()
+            response = client.post("/api/v1/imports", data=BAD_FILE.read_bytes(), headers={
+                "Authorization": f"Bearer {token['access_token']}", "Content-Type": "text/csv"})
+            assert response.status_code == 200, response.get_data(as_text=True)
+            reports[slug] = response.get_json()
+    return reports
+
+
+@pytest.mark.parametrize("row", bad_rows(), ids=lambda r: r["shipment_ref"])
+def test_api_import_gives_each_row_its_own_error(api_reports, row):
+    for slug, report in api_reports.items():
+        found = outcome({slug: report}, slug, row["shipment_ref"])
+        if slug != row["origin_tenant"]:
+            assert found["result"] == "skipped"  # another window's shipment
+            continue
+        element = expected_element(row)
+        if element is None:
+            assert found["result"] in ("accepted", "unchanged"), found
+        else:
+            assert found["result"] == "refused"
+            assert {e["element"] for e in found["errors"]} == {element}, found["errors"]
+
+
+def test_trader_client_cannot_import_another_exporters_rows(platform, ke, ctx):
     client = client_for(platform.app, ke, platform)
     token = api_token(client, ke)
     response = client.post("/api/v1/imports", data=BAD_FILE.read_bytes(),
@@ -118,10 +156,9 @@ def test_api_import_refuses_bad_rows_and_keeps_good_ones(platform, ke, ctx):
                                     "Content-Type": "text/csv"})
     assert response.status_code == 200, response.get_data(as_text=True)
     report = {o["shipment"]: o for o in response.get_json()["shipments"]}
-    assert report["BAD-02"]["result"] == "refused"  # the client's own company
-    assert [e["element"] for e in report["BAD-02"]["errors"]] == ["port_of_discharge"]
-    assert report["BAD-03"]["errors"][0]["code"] == "other_window"
+    assert [e["element"] for e in report["BAD-02"]["errors"]] == ["port_of_discharge"]  # its own
     assert report["BAD-01"]["errors"][0]["code"] == "not_your_company"
+    assert report["BAD-03"]["result"] == "skipped"
 
 
 def test_api_import_of_good_rows(platform, fresh_window, ctx):
@@ -158,3 +195,22 @@ def test_a_file_that_is_not_a_shipments_csv_is_refused_whole(platform, ke, ctx):
                            headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 400
     assert "colour" in response.get_json()["error"]["message"]
+    empty = client.post("/api/v1/imports", data=b"shipment_ref,hs_code\n",
+                        headers={"Authorization": f"Bearer {token}"})
+    assert empty.status_code == 400 and "no shipment rows" in empty.get_json()["error"]["message"]
+
+
+def test_semicolon_separated_files_are_read(platform, fresh_window, ctx):
+    rows = list(csv.DictReader(io.StringIO((SAMPLES / "shipments.csv").read_text())))[:2]
+    for r in rows:
+        r.update(origin_tenant=fresh_window.slug, exporter_name=fresh_window.company_name,
+                 exporter_tax_id=fresh_window.company_tax_id)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), delimiter=";")
+    writer.writeheader()
+    writer.writerows(rows)
+    client = client_for(platform.app, fresh_window, platform)
+    token = api_token(client, fresh_window)
+    body = client.post("/api/v1/imports", data=out.getvalue().encode(),
+                       headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert body["accepted"] == 1, body

@@ -12,22 +12,30 @@ from functools import wraps
 
 from flask import abort, g, redirect, request, session, url_for
 
+from singlewindow.platform.auth import sessions
 from singlewindow.platform.auth.models import OperatorUser, User
 from singlewindow.platform.db.scoping import get_in_tenant
 from singlewindow.platform.extensions import db
 
 
 def load_current_user() -> None:
+    """The session's subject (held server-side) must match the host: a user of this
+    tenant on its host, an operator on the platform host. Anything else is nobody."""
     g.user = None
     g.operator = None
+    subject = sessions.subject_of(session.get("sid"))
+    if subject is None:
+        return
+    kind, _, rest = subject.partition(":")
     tenant = g.get("tenant")
-    if tenant is not None:
-        if session.get("tid") == tenant.id and session.get("uid"):
-            user = get_in_tenant(User, session["uid"])
+    if kind == "user" and tenant is not None:
+        tenant_id, _, user_id = rest.partition(":")
+        if tenant_id == str(tenant.id):
+            user = get_in_tenant(User, user_id)
             if user is not None and user.active:
                 g.user = user
-    elif g.get("is_platform_host") and session.get("op"):
-        op = db.session.get(OperatorUser, session["op"])
+    elif kind == "operator" and g.get("is_platform_host"):
+        op = db.session.get(OperatorUser, int(rest))
         if op is not None and op.active:
             g.operator = op
 

@@ -200,7 +200,7 @@ class OAuthToken(TenantScoped, db.Model):
         return self.issued_at + self.expires_in < time.time()
 
     def is_revoked(self) -> bool:
-        return self.revoked
+        return self.revoked or not self.client.active
 
     def get_user(self):
         return None

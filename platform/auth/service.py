@@ -108,8 +108,10 @@ class IssuedClient:
 
 def create_client(name: str, *, company: Company | None = None, agency_id: int | None = None,
                   scope: str = "declarations") -> IssuedClient:
-    if (company is None) == (agency_id is None):
-        raise AccountError("an API client acts for exactly one company or one agency")
+    """A client acts for a trader company, for an agency, or (neither given) for the
+    window itself: the window's own systems, e.g. a bulk migration of declarations."""
+    if company is not None and agency_id is not None:
+        raise AccountError("an API client acts for one company or one agency, not both")
     secret = secrets.token_urlsafe(32)
     client = OAuthClient(
         client_id="swc_" + secrets.token_hex(12),

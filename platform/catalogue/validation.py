@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import threading
+import unicodedata
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
@@ -88,6 +89,17 @@ def _members(code_list: str) -> dict[str, Any] | frozenset[str]:
     }[code_list]
 
 
+def _unstorable(text: str) -> str | None:
+    """The first character no declaration may carry: control characters (tab and line
+    breaks apart), unpaired surrogates, Unicode non-characters."""
+    for ch in text:
+        kind = unicodedata.category(ch)
+        if (kind == "Cc" and ch not in "\t\n\r") or kind == "Cs" or \
+                (0xFDD0 <= ord(ch) <= 0xFDEF) or (ord(ch) & 0xFFFE) == 0xFFFE:
+            return f"U+{ord(ch):04X}"
+    return None
+
+
 class TextField(fields.Field):
     def __init__(self, element: Element, **kwargs):
         super().__init__(**kwargs)
@@ -97,6 +109,10 @@ class TextField(fields.Field):
         if not isinstance(value, str | int) or isinstance(value, bool):
             raise ValidationError(_e("invalid_type", "must be text"))
         value = str(value).strip()
+        bad = _unstorable(value)
+        if bad:
+            raise ValidationError(_e("invalid_character", f"contains a character that cannot "
+                                                          f"be declared ({bad}); remove it"))
         limit = self.element.max_length
         if limit and len(value) > limit:
             raise ValidationError(
@@ -115,6 +131,9 @@ class CodeField(TextField):
         if not isinstance(value, str | int) or isinstance(value, bool):
             raise ValidationError(_e("invalid_type", "must be a code, as text"))
         value = str(value).strip().upper()
+        if _unstorable(value) or len(value) > 64:
+            raise ValidationError(_e("not_in_code_list",
+                                     f"is not {_LIST_NAMES.get(self.element.code_list, 'a code')}"))
         code_list = self.element.code_list
         if code_list == "HS":
             return _check_hs(value)
@@ -182,42 +201,39 @@ class DecimalField(fields.Field):
 
     def _deserialize(self, value, attr, data, **kwargs):
         fmt = self.element.format
-        if isinstance(value, bool | float):
+        if isinstance(value, bool):
+            raise ValidationError(_e("invalid_type", "must be a number, not true or false"))
+        if isinstance(value, float):
             raise ValidationError(_e(
-                "invalid_type", "send decimals as strings or exact JSON numbers, not floats"
-            ))
+                "invalid_type", "send decimals as strings or exact JSON numbers, not floats"))
+        shown = str(value).strip() if isinstance(value, str) else _plain(value)
         if isinstance(value, int):
             number = Decimal(value)
-        elif isinstance(value, Decimal):
+        elif isinstance(value, Decimal) and value.is_finite() and value.as_tuple().exponent <= 0:
             number = value
         elif isinstance(value, str) and _NUMBER.match(value.strip()):
             number = Decimal(value.strip())
         else:
             raise ValidationError(_e(
                 "invalid_format",
-                f"'{value}' is not a number in the declared format ({fmt}): use digits and "
-                "a decimal point, with no thousands separators",
+                f"'{shown[:40]}' is not a number in the declared format ({fmt}): use digits and "
+                "a decimal point, with no thousands separators or exponent",
             ))
-        if not number.is_finite():
-            raise ValidationError(_e("invalid_format", f"'{value}' is not a finite number"))
         total, decimals = self.element.digits or (16, 6)
         _, digits, exponent = number.as_tuple()
         places = max(0, -exponent)
         int_digits = max(0, len(digits) + exponent)
         if places > decimals:
             raise ValidationError(_e(
-                "too_many_decimals", f"{value} has {places} decimals; {fmt} allows {decimals}"
-            ))
+                "too_many_decimals", f"{shown} has {places} decimals; {fmt} allows {decimals}"))
         if int_digits > total - decimals:
-            raise ValidationError(_e("out_of_range", f"{value} has too many digits for {fmt}"))
+            raise ValidationError(_e("out_of_range", f"{shown} has too many digits for {fmt}"))
         if self.element.min_exclusive is not None and number <= Decimal(self.element.min_exclusive):
             raise ValidationError(_e(
-                "out_of_range", f"must be greater than {self.element.min_exclusive} (got {value})"
-            ))
+                "out_of_range", f"must be greater than {self.element.min_exclusive} (got {shown})"))
         if self.element.min is not None and number < Decimal(self.element.min):
             raise ValidationError(_e(
-                "out_of_range", f"must be at least {self.element.min} (got {value})"
-            ))
+                "out_of_range", f"must be at least {self.element.min} (got {shown})"))
         return number
 
     def _serialize(self, value, attr, obj, **kwargs):
@@ -315,32 +331,6 @@ class _DeclarationRules(_Base):
         if errors:
             raise ValidationError({ITEMS: errors})
 
-    @validates_schema
-    def _amounts_in_currency_minor_units(self, data, **kwargs):
-        currency = data.get("invoice_currency")
-        if not currency:
-            return
-        minor = codes.lists().currencies.get(currency)
-        if minor is None:
-            return
-        amount_ids = [e.id for e in elements().values()
-                      if e.type == "amount" and e.currency_element == "invoice_currency"]
-        errors: dict[int, dict] = {}
-        for index, item in enumerate(data.get(ITEMS, [])):
-            for element_id in amount_ids:
-                value = item.get(element_id)
-                if value is None:
-                    continue
-                places = max(0, -value.as_tuple().exponent)
-                if places > minor and value != value.quantize(Decimal(1).scaleb(-minor)):
-                    unit = "has no minor unit" if minor == 0 else f"has {minor} decimals"
-                    errors.setdefault(index, {})[element_id] = _e(
-                        "too_many_decimals",
-                        f"{currency} {unit}; {value} has too many decimals for the currency",
-                    )
-        if errors:
-            raise ValidationError({ITEMS: errors})
-
 
 def build_schema(version: ProfileVersion) -> Schema:
     catalogue = elements()
@@ -389,20 +379,75 @@ def validate(version: ProfileVersion, payload: Any) -> dict[str, Any]:
     try:
         loaded = schema.load(payload)
     except ValidationError as err:
-        raise DeclarationInvalid(flatten(err.messages, payload)) from None
+        errors = flatten(err.messages, payload)
+        raise DeclarationInvalid(_sorted(errors + _minor_unit_errors(payload, errors))) from None
+    errors = _minor_unit_errors(payload, [])
+    if errors:
+        raise DeclarationInvalid(errors)
     return schema.dump(loaded)
+
+
+def _plain(value: Any) -> str:
+    """A number as people write it (no exponent), for messages."""
+    if isinstance(value, Decimal) and value.is_finite():
+        return format(value, "f")
+    return str(value)
+
+
+def _item_no(payload: Any, index: int) -> int:
+    try:
+        return int(str(payload["items"][index].get("item_no")).strip())
+    except (TypeError, ValueError, AttributeError, IndexError, KeyError):
+        return index + 1
+
+
+def _minor_unit_errors(payload: Any, known: list[ElementError]) -> list[ElementError]:
+    """Amounts may not have more decimals than their currency's ISO 4217 minor unit.
+    Checked on the raw input, so it is reported alongside any other error (marshmallow's
+    schema-level checks would be skipped when a field has failed)."""
+    if not isinstance(payload, dict) or not isinstance(payload.get(ITEMS), list):
+        return []
+    currency = str(payload.get("invoice_currency") or "").strip().upper()
+    minor = codes.lists().currencies.get(currency)
+    if minor is None:
+        return []
+    taken = {(e.item, e.element) for e in known}
+    catalogue = elements()
+    amount_ids = [e.id for e in catalogue.values()
+                  if e.type == "amount" and e.currency_element == "invoice_currency"]
+    found: list[ElementError] = []
+    for index, item in enumerate(payload[ITEMS]):
+        if not isinstance(item, dict):
+            continue
+        for element_id in amount_ids:
+            raw = item.get(element_id)
+            if isinstance(raw, str) and _NUMBER.match(raw.strip()):
+                value = Decimal(raw.strip())
+            elif isinstance(raw, Decimal | int) and not isinstance(raw, bool):
+                value = Decimal(raw)
+            else:
+                continue
+            no = _item_no(payload, index)
+            places = max(0, -value.as_tuple().exponent)
+            if places <= minor or value == value.quantize(Decimal(1).scaleb(-minor)) or \
+                    (no, element_id) in taken:
+                continue
+            unit = "has no minor unit" if minor == 0 else f"has {minor} decimals"
+            found.append(ElementError(
+                element_id, catalogue[element_id].name, no, "too_many_decimals",
+                f"{currency} {unit}; {_plain(value)} has too many decimals for the currency"))
+    return found
+
+
+def _sorted(errors: list[ElementError]) -> list[ElementError]:
+    """In form order: the header first, then each goods item, elements as the catalogue lists them."""
+    order = {element_id: n for n, element_id in enumerate(elements())}
+    return sorted(errors, key=lambda e: (e.item or 0, order.get(e.element, len(order))))
 
 
 def flatten(messages: Any, payload: Any) -> list[ElementError]:
     catalogue = elements()
-    raw_items = payload.get(ITEMS) if isinstance(payload, dict) else None
     result: list[ElementError] = []
-
-    def item_no(index: int) -> int:
-        try:
-            return int(str(raw_items[index].get("item_no")).strip())
-        except (TypeError, ValueError, AttributeError, IndexError, KeyError):
-            return index + 1
 
     def add(element_id: str, item: int | None, leaf: Any) -> None:
         name = catalogue[element_id].name if element_id in catalogue else \
@@ -422,13 +467,10 @@ def flatten(messages: Any, payload: Any) -> list[ElementError]:
                     add(ITEMS, None, item_errors)
                     continue
                 if not isinstance(item_errors, dict) or _is_leaf(item_errors):
-                    add(ITEMS, item_no(index), item_errors)
+                    add(ITEMS, _item_no(payload, index), item_errors)
                     continue
                 for element_id, leaf in item_errors.items():
-                    add(element_id, item_no(index), leaf)
+                    add(element_id, _item_no(payload, index), leaf)
         else:
             add(key, None, value)
-    # In form order: the header first, then each goods item, elements as the catalogue lists them.
-    order = {element_id: n for n, element_id in enumerate(catalogue)}
-    result.sort(key=lambda e: (e.item or 0, order.get(e.element, len(order))))
-    return result
+    return _sorted(result)

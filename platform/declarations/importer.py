@@ -47,7 +47,7 @@ class Shipment:
 class Outcome:
     shipment: str
     lines: list[int]
-    result: str  # accepted | unchanged | refused
+    result: str  # accepted | unchanged | refused | skipped (another window's shipment)
     declaration_id: int | None = None
     status: str | None = None
     errors: list[dict[str, Any]] = field(default_factory=list)
@@ -68,15 +68,22 @@ class ImportReport:
             "accepted": self.count("accepted"),
             "unchanged": self.count("unchanged"),
             "refused": self.count("refused"),
+            "skipped": self.count("skipped"),
             "shipments": [o.as_dict() for o in self.outcomes],
         }
 
 
 def read_csv(text: str) -> list[Shipment]:
-    """Group the file's rows into shipments, in file order; refuse a file it cannot read."""
+    """Group the file's rows into shipments, in file order; refuse a file it cannot read.
+    Commas, semicolons (spreadsheets in many locales) and tabs all separate columns."""
     if text.startswith("\ufeff"):
         text = text[1:]
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise ImportFileError(f"line {line} contains a NUL character; is this a text CSV file?")
+    header = text.split("\n", 1)[0]
+    delimiter = max((",", ";", "\t"), key=header.count)
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     if not reader.fieldnames or REF_COLUMN not in reader.fieldnames:
         raise ImportFileError(f"the file has no '{REF_COLUMN}' column; the first line must name "
                               "the columns (catalogue element ids)")
@@ -96,6 +103,8 @@ def read_csv(text: str) -> list[Shipment]:
         shipment = shipments.setdefault(ref, Shipment(ref, [], []))
         shipment.lines.append(line)
         shipment.rows.append(row)
+    if not shipments:
+        raise ImportFileError("the file has a header line but no shipment rows")
     return list(shipments.values())
 
 
@@ -109,7 +118,8 @@ def to_payload(shipment: Shipment) -> dict[str, Any]:
         for key, value in header.items():
             if (row.get(key) or "").strip() != (value or "").strip():
                 shipment.problems.append({
-                    "element": key, "item": None, "code": "inconsistent_header",
+                    "element": key, "element_name": catalogue[key].name, "line": line,
+                    "item": None, "code": "inconsistent_header",
                     "message": f"line {line} says {row.get(key)!r} but line "
                                f"{shipment.lines[0]} says {value!r}; a shipment's header "
                                "columns must be the same on every goods-item line",
@@ -137,7 +147,9 @@ CompanyResolver = Callable[[dict[str, str]], Company]
 class RefuseShipment(Exception):
     def __init__(self, element: str, code: str, message: str):
         super().__init__(message)
-        self.error = {"element": element, "item": None, "code": code, "message": message}
+        name = elements()[element].name if element in elements() else element
+        self.error = {"element": element, "element_name": name, "item": None, "code": code,
+                      "message": message}
 
 
 def import_shipments(shipments: list[Shipment], *, tenant_slug: str, resolve_company:
@@ -148,17 +160,18 @@ def import_shipments(shipments: list[Shipment], *, tenant_slug: str, resolve_com
         outcome = Outcome(shipment.ref, shipment.lines, "refused")
         report.outcomes.append(outcome)
         if shipment.tenant is not None and shipment.tenant != tenant_slug:
+            # A file may hold several windows' shipments; each window takes its own.
+            outcome.result = "skipped"
             outcome.errors.append({
                 "shipment": shipment.ref, "line": shipment.lines[0], "item": None,
-                "element": TENANT_COLUMN, "code": "other_window",
-                "message": f"this shipment is for window '{shipment.tenant}', not "
-                           f"'{tenant_slug}'",
+                "element": TENANT_COLUMN, "element_name": "Window", "code": "other_window",
+                "message": f"declared in window '{shipment.tenant}', not '{tenant_slug}'; "
+                           "import it there",
             })
             continue
         payload = to_payload(shipment)
         if shipment.problems:
-            outcome.errors.extend({"shipment": shipment.ref, "line": None, **p}
-                                  for p in shipment.problems)
+            outcome.errors.extend({"shipment": shipment.ref, **p} for p in shipment.problems)
             continue
         try:
             company = resolve_company(shipment.rows[0])
@@ -171,8 +184,9 @@ def import_shipments(shipments: list[Shipment], *, tenant_slug: str, resolve_com
                     outcome.status = existing.status
                 else:
                     outcome.errors.append({
-                        "shipment": shipment.ref, "line": None, "item": None,
-                        "element": REF_COLUMN, "code": "duplicate_shipment_ref",
+                        "shipment": shipment.ref, "line": shipment.lines[0], "item": None,
+                        "element": REF_COLUMN, "element_name": "Shipment reference (LRN)",
+                        "code": "duplicate_shipment_ref",
                         "message": f"already declared as declaration {existing.id} with "
                                    "different data; amend that declaration instead",
                     })

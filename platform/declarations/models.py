@@ -64,7 +64,8 @@ class Declaration(TenantScoped, db.Model):
     events: Mapped[list[DeclarationEvent]] = relationship(
         primaryjoin="and_(Declaration.id == foreign(DeclarationEvent.declaration_id), "
         "Declaration.tenant_id == DeclarationEvent.tenant_id)",
-        order_by="DeclarationEvent.id",
+        # By when it happened: an agency may answer before its message is recorded as sent.
+        order_by="(DeclarationEvent.created_at, DeclarationEvent.id)",
         viewonly=True,
     )
 

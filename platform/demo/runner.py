@@ -9,6 +9,7 @@ and where to look. Running it again reuses the same database without duplicates.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
@@ -16,7 +17,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from werkzeug.serving import make_server
@@ -169,12 +170,12 @@ def _provision_and_register() -> list[Logins]:
         tenant = db.session.execute(select(Tenant).where(Tenant.slug == slug)).scalar_one()
         with tenant_context(tenant.id):
             traders: list[tuple[str, str]] = []
-            seen: set[str] = set()
+            seen: list[str] = []  # in file order, so the demo's API client is always the same
             for s in shipments:
                 row = s.rows[0]
                 if s.tenant != slug or row["exporter_tax_id"] in seen:
                     continue
-                seen.add(row["exporter_tax_id"])
+                seen.append(row["exporter_tax_id"])
                 company = accounts.ensure_company(row["exporter_name"], row["exporter_tax_id"],
                                                   tenant.country)
                 email = f"{_slug(company.name)}@{slug}.example"
@@ -182,18 +183,32 @@ def _provision_and_register() -> list[Logins]:
                                      DEMO_PASSWORD, company=company)
                 traders.append((email, company.name))
             first = db.session.execute(
-                select(Company).where(Company.tax_id == next(iter(seen)))
-            ).scalar_one()
-            # A fresh API client each run: its secret is shown once and stored only hashed.
-            for old in db.session.execute(
-                    select(OAuthClient).where(OAuthClient.name == DEMO_CLIENT_NAME)).scalars():
-                db.session.delete(old)
-            issued = accounts.create_client(DEMO_CLIENT_NAME, company=first)
+                select(Company).where(Company.tax_id == seen[0])).scalar_one()
+            client_id, secret = _demo_client(slug, first)
             db.session.commit()
             say(f"  {slug}: {len(traders)} trader companies, each with a trader login")
-            logins.append(Logins(slug, f"admin@{slug}.example", traders,
-                                 issued.client.client_id, issued.secret, first.name))
+            logins.append(Logins(slug, f"admin@{slug}.example", traders, client_id, secret,
+                                 first.name))
     return logins
+
+
+def _demo_client(slug: str, company: Company) -> tuple[str, str]:
+    """The demo's API client for a window. Secrets are stored only hashed, so the demo
+    keeps its own copy in the instance folder (a developer machine's), to print the same
+    credentials on every run."""
+    path = Path(current_app.instance_path) / "demo-api-clients.json"
+    saved = json.loads(path.read_text()) if path.exists() else {}
+    known = saved.get(slug)
+    if known:
+        client = db.session.execute(select(OAuthClient).where(
+            OAuthClient.client_id == known["client_id"])).scalar_one_or_none()
+        if client is not None and client.check_client_secret(known["client_secret"]):
+            return known["client_id"], known["client_secret"]
+    issued = accounts.create_client(DEMO_CLIENT_NAME, company=company)
+    saved[slug] = {"client_id": issued.client.client_id, "client_secret": issued.secret}
+    path.write_text(json.dumps(saved, indent=2))
+    path.chmod(0o600)
+    return issued.client.client_id, issued.secret
 
 
 def _declare(timeout: float) -> None:
