@@ -18,6 +18,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 # Model modules are imported so the metadata (and Alembic) sees every table.
 from singlewindow.billing import models as _billing_models  # noqa: F401
 from singlewindow.billing import views as billing_views
+from singlewindow.platform import audit as _audit_models  # noqa: F401
 from singlewindow.platform import config as config_module
 from singlewindow.platform import security, templating
 from singlewindow.platform.api import agency as agency_api
@@ -35,7 +36,7 @@ from singlewindow.platform.extensions import db, migrate
 from singlewindow.platform.operator import views as operator_views
 from singlewindow.platform.reference import models as _reference_models  # noqa: F401
 from singlewindow.platform.tasks import outbox
-from singlewindow.tenants import admin_views, resolution
+from singlewindow.tenants import admin_views, domains, resolution
 from singlewindow.tenants import models as _tenant_models  # noqa: F401
 from singlewindow.themes import loader as themes
 
@@ -108,6 +109,10 @@ def _tenancy(app: Flask) -> None:
             return None
         found = resolution.resolve(request.host, app.config["PLATFORM_DOMAIN"])
         if found is None:
+            if request.path == domains.WELL_KNOWN:  # a custom domain being verified
+                token = domains.pending_token(resolution.hostname(request.host))
+                if token:
+                    return token, 200, {"Content-Type": "text/plain; charset=utf-8"}
             return render_template("errors/unknown_host.html"), 404
         if found is resolution.PLATFORM:
             g.is_platform_host = True

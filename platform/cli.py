@@ -14,15 +14,16 @@ import threading
 from pathlib import Path
 
 import click
+import pyotp
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 from werkzeug.serving import run_simple
 
-from singlewindow.platform import operations
+from singlewindow.platform import audit, operations
 from singlewindow.platform.app import create_app
 from singlewindow.platform.auth import service as accounts
-from singlewindow.platform.auth.models import Company, Role
+from singlewindow.platform.auth.models import Company, OperatorUser, Role
 from singlewindow.platform.db.scoping import tenant_context
 from singlewindow.platform.declarations import importer
 from singlewindow.platform.demo import runner
@@ -31,6 +32,7 @@ from singlewindow.platform.reference import loader
 from singlewindow.platform.simulator.app import SimulatorServer
 from singlewindow.platform.tasks import outbox, worker
 from singlewindow.provisioning import service as provisioning
+from singlewindow.tenants import export, lifecycle
 from singlewindow.tenants.models import Tenant
 
 
@@ -75,20 +77,25 @@ def reference_load(force: bool) -> None:
 @click.argument("template")
 @click.option("--slug", help="Tenant slug (host name label); defaults to the template name.")
 @click.option("--name", help="Display name; defaults to the template's.")
-@click.option("--admin-email", help="E-mail of the first tenant administrator.")
-@click.option("--admin-password", help="Their password (prompted if an e-mail is given).")
+@click.option("--region", help="Country or region it covers; defaults to the template's.")
+@click.option("--plan", help="Billing plan; defaults to the template's.")
+@click.option("--admin-email", help="The first tenant administrator, who is sent an invitation.")
+@click.option("--admin-password", help="Instead of inviting, create the administrator with "
+              "this password (development).")
+@click.option("--custom-domain", help="A domain of the tenant's own (routed once verified).")
 @with_appcontext
-def provision_command(template: str, slug: str | None, name: str | None,
-                      admin_email: str | None, admin_password: str | None) -> None:
+def provision_command(template: str, slug: str | None, name: str | None, region: str | None,
+                      plan: str | None, admin_email: str | None, admin_password: str | None,
+                      custom_domain: str | None) -> None:
     """Provision a tenant from a country template (see provisioning/countries/)."""
     admin = None
-    if admin_email:
-        if not admin_password:
-            admin_password = click.prompt("Administrator password", hide_input=True,
-                                          confirmation_prompt=True)
+    if admin_email and admin_password:
         admin = provisioning.AdminAccount(admin_email, "Administrator", admin_password)
+    request = provisioning.TenantRequest(template, slug=slug, name=name, region=region,
+                                         plan=plan, custom_domain=custom_domain,
+                                         admin_email=None if admin else admin_email)
     try:
-        tenant = provisioning.start(template, slug=slug, name=name, admin=admin)
+        tenant = provisioning.start(template, request=request, admin=admin, actor="system:cli")
         db.session.commit()
     except (provisioning.TemplateError, provisioning.ProvisioningError) as exc:
         db.session.rollback()
@@ -110,6 +117,76 @@ def provision_command(template: str, slug: str | None, name: str | None,
     click.echo(f"tenant {tenant.slug}: {tenant.status}")
     if tenant.status != "active":
         sys.exit(1)
+
+
+@main.group("tenants")
+def tenants_group() -> None:
+    """A tenant's lifecycle: list, suspend, resume, export, retire, restore."""
+
+
+@tenants_group.command("list")
+@with_appcontext
+def tenants_list() -> None:
+    for t in db.session.execute(select(Tenant).order_by(Tenant.slug)).scalars():
+        click.echo(f"{t.slug:<20} {t.status:<13} {t.template:<10} {t.name}")
+
+
+def _lifecycle(action):
+    try:
+        return action()
+    except (lifecycle.LifecycleError, export.RestoreError) as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from None
+
+
+@tenants_group.command("suspend")
+@click.argument("slug")
+@click.option("--reason", required=True, help="Shown to the tenant's users.")
+@with_appcontext
+def tenants_suspend(slug: str, reason: str) -> None:
+    _lifecycle(lambda: lifecycle.suspend(lifecycle.get(slug), reason, "system:cli"))
+    click.echo(f"{slug} suspended")
+
+
+@tenants_group.command("resume")
+@click.argument("slug")
+@with_appcontext
+def tenants_resume(slug: str) -> None:
+    _lifecycle(lambda: lifecycle.resume(lifecycle.get(slug), "system:cli"))
+    click.echo(f"{slug} resumed")
+
+
+@tenants_group.command("export")
+@click.argument("slug")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@with_appcontext
+def tenants_export(slug: str, out: Path) -> None:
+    """Write one archive with all of the tenant's data and a manifest."""
+    data = _lifecycle(lambda: export.export(lifecycle.get(slug), "system:cli"))
+    out.write_bytes(data)
+    manifest = export.read_manifest(data)
+    rows = sum(t["rows"] for t in manifest["tables"].values())
+    click.echo(f"{slug}: {rows} rows in {len(manifest['tables'])} tables -> {out}")
+
+
+@tenants_group.command("retire")
+@click.argument("slug")
+@click.option("--confirm", required=True, help="The slug again: retiring cannot be undone.")
+@with_appcontext
+def tenants_retire(slug: str, confirm: str) -> None:
+    """Remove every trace of a suspended, exported tenant."""
+    removed = _lifecycle(lambda: lifecycle.retire(lifecycle.get(slug), "system:cli", confirm))
+    click.echo(f"{slug} retired ({removed['redis_jobs']} queued jobs and "
+               f"{removed['files']} files removed with it)")
+
+
+@tenants_group.command("restore")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def tenants_restore(archive: Path) -> None:
+    """Load an exported tenant into this platform (which must not have it)."""
+    tenant = _lifecycle(lambda: export.restore(archive.read_bytes(), "system:cli"))
+    click.echo(f"{tenant.slug} restored ({tenant.status})")
 
 
 @main.command("import-shipments")
@@ -162,10 +239,29 @@ def print_import_report(slug: str, report: importer.ImportReport) -> None:
 @click.password_option()
 @with_appcontext
 def create_operator(email: str, name: str, password: str) -> None:
-    """Create (or reset) an operator staff account."""
-    accounts.ensure_operator(email, name, password)
+    """Create (or reset) an operator staff account, and show its TOTP enrolment."""
+    op = accounts.ensure_operator(email, name, password)
+    audit.record("system:cli", "operator.create", f"operator:{op.email}", "account created or reset")
     db.session.commit()
     click.echo(f"operator {email} ready")
+    click.echo("Enrol this key in an authenticator app (it asks for a code at every sign-in):")
+    click.echo(f"  key: {op.totp_secret}")
+    click.echo(f"  uri: {accounts.totp_uri(op)}")
+
+
+@main.command("totp-code")
+@click.argument("email")
+@with_appcontext
+def totp_code(email: str) -> None:
+    """Print an operator's current TOTP code: a development aid, on localhost only."""
+    if not current_app.config["OAUTH2_ALLOW_HTTP"]:
+        raise click.ClickException("only on a development (localhost) platform; use your app")
+    op = db.session.execute(
+        select(OperatorUser).where(OperatorUser.email == email.strip().lower())
+    ).scalar_one_or_none()
+    if op is None or not op.totp_secret:
+        raise click.ClickException(f"no operator {email}")
+    click.echo(pyotp.TOTP(op.totp_secret).now())
 
 
 @main.command("create-client")

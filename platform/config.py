@@ -61,6 +61,9 @@ def from_environment(instance_path: str, overrides: dict[str, Any] | None = None
         "PASSWORD_HASH_METHOD": env.get("PASSWORD_HASH_METHOD", "scrypt"),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        "MAIL_SMTP_HOST": env.get("MAIL_SMTP_HOST") or None,
+        "MAIL_SMTP_PORT": int(env.get("MAIL_SMTP_PORT", "25")),
+        "MAIL_FROM": env.get("MAIL_FROM", "Single Window Platform <no-reply@singlewindow.invalid>"),
         # Behind a TLS-terminating load balancer, how many proxies to trust for the
         # client's scheme and host (X-Forwarded-Proto/Host); 0 when serving directly.
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),

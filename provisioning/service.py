@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,8 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 from singlewindow.billing import service as billing
+from singlewindow.platform import audit
+from singlewindow.platform.auth import invitations
 from singlewindow.platform.auth import service as accounts
 from singlewindow.platform.auth.models import Role, User
 from singlewindow.platform.catalogue import service as catalogue
@@ -32,7 +35,7 @@ from singlewindow.platform.db.types import utcnow
 from singlewindow.platform.extensions import db
 from singlewindow.platform.tasks import outbox
 from singlewindow.provisioning.schema import SLUG, TemplateSchema, paths
-from singlewindow.tenants import resolution
+from singlewindow.tenants import domains, resolution
 from singlewindow.tenants.models import (
     Agency,
     Connector,
@@ -104,48 +107,124 @@ class AdminAccount:
 
 # The steps, in order. Each takes (tenant, template) with the tenant bound.
 STEPS: list[tuple[str, str]] = [
+    ("tenant_record", "Record the tenant"),
     ("catalogue_profile", "Publish the catalogue profile from the template"),
     ("agencies_and_routing", "Create agencies, connectors and routing rules"),
     ("connection_test", "Test every api connector"),
     ("theme_and_branding", "Apply the theme and branding"),
     ("billing_account", "Open the billing account on the plan"),
-    ("first_admin", "Create the first administrator"),
+    ("first_admin_invitation", "Invite the first administrator"),
 ]
+STEP_LABELS = dict(STEPS)
+RESERVED_SLUGS = frozenset({"www", "api", "admin", "operator", "static", "mail", "app"})
+
+
+@dataclass(frozen=True)
+class TenantRequest:
+    """What the operator asks for; everything but the template is optional."""
+
+    template: str
+    slug: str | None = None
+    name: str | None = None
+    region: str | None = None
+    plan: str | None = None
+    admin_email: str | None = None
+    custom_domain: str | None = None
+
+
+def check_request(req: TenantRequest) -> dict[str, Any]:
+    """Refuse a bad request as a whole, naming each bad field, before anything is made."""
+    problems: list[str] = []
+    try:
+        data = load_template(req.template)
+    except TemplateError as exc:
+        raise ProvisioningError("template: " + "; ".join(exc.problems)) from None
+    slug = (req.slug or data["template"]).strip().lower()
+    if not SLUG.match(slug) or slug in RESERVED_SLUGS:
+        problems.append(f"slug: {slug!r} must be 2-63 lower-case letters, digits and dashes, "
+                        "starting with a letter, and not a reserved name")
+    if req.plan and req.plan not in billing.plans():
+        problems.append(f"plan: {req.plan!r} is not a plan; choose one of "
+                        f"{', '.join(billing.plans())}")
+    if req.admin_email:
+        try:
+            accounts.normalise_email(req.admin_email)
+        except accounts.AccountError as exc:
+            problems.append(f"admin_email: {exc}")
+    if req.custom_domain:
+        try:
+            domains.check_name(req.custom_domain)
+        except domains.DomainError as exc:
+            problems.append(f"custom_domain: {exc}")
+    if req.name is not None and not req.name.strip():
+        problems.append("name: give the window a name")
+    if problems:
+        raise ProvisioningError("; ".join(problems))
+    return {**data, "slug": slug}
 
 
 def start(template_name: str, *, slug: str | None = None, name: str | None = None,
-          admin: AdminAccount | None = None) -> Tenant:
-    """Record the tenant and queue its provisioning; the caller commits."""
-    data = load_template(template_name)
-    slug = slug or data["template"]
-    if not SLUG.match(slug):
-        raise ProvisioningError(f"slug {slug!r}: use 2-63 lower-case letters, digits and dashes")
+          admin: AdminAccount | None = None, request: TenantRequest | None = None,
+          actor: str = "system") -> Tenant:
+    """Record the tenant (the first step) and queue the rest; the caller commits."""
+    req = request or TenantRequest(template_name, slug=slug, name=name)
+    data = check_request(req)
+    slug = data["slug"]
     with platform_wide():
         tenant = db.session.execute(select(Tenant).where(Tenant.slug == slug)).scalar_one_or_none()
-        if tenant is not None and tenant.template != template_name:
-            raise ProvisioningError(f"tenant {slug!r} already exists from template "
+        if tenant is not None and tenant.template != req.template:
+            raise ProvisioningError(f"slug: tenant {slug!r} already exists from template "
                                     f"{tenant.template!r}")
+        if req.custom_domain:
+            taken = db.session.execute(select(Tenant.slug).where(
+                Tenant.custom_domain == domains.check_name(req.custom_domain))).scalar()
+            if taken is not None and taken != slug:
+                raise ProvisioningError(f"custom_domain: {req.custom_domain} is already in use")
         if tenant is None:
-            tenant = Tenant(slug=slug, name=name or data["name"], country=data["country"],
-                            region=data["region"], template=template_name,
-                            status=TenantStatus.PROVISIONING, theme=data["theme"],
-                            branding=data["branding"], languages=data["languages"],
-                            timezone=data["timezone"], plan_code=data["plan"])
+            tenant = Tenant(slug=slug, name=(req.name or data["name"]).strip(),
+                            country=data["country"], region=req.region or data["region"],
+                            template=req.template, status=TenantStatus.PROVISIONING,
+                            theme=data["theme"], branding=data["branding"],
+                            languages=data["languages"], timezone=data["timezone"],
+                            plan_code=req.plan or data["plan"],
+                            admin_email=req.admin_email.strip().lower() if req.admin_email else None)
+            if req.custom_domain:
+                tenant.custom_domain = domains.check_name(req.custom_domain)
+                tenant.domain_token = secrets.token_urlsafe(24)
             db.session.add(tenant)
             db.session.flush()
+            audit.record(actor, "tenant.provision", f"tenant:{slug}",
+                         f"from template {req.template}", plan=tenant.plan_code,
+                         admin_email=tenant.admin_email, custom_domain=tenant.custom_domain)
     with tenant_context(tenant.id):
         for position, (step, _) in enumerate(STEPS):
             exists = db.session.execute(
                 select(ProvisioningStep).where(ProvisioningStep.name == step)
             ).scalar_one_or_none()
             if exists is None:
-                db.session.add(ProvisioningStep(name=step, position=position))
+                now = utcnow()
+                done = step == "tenant_record"
+                db.session.add(ProvisioningStep(
+                    name=step, position=position, status="done" if done else "pending",
+                    detail=f"{tenant.slug}: {tenant.name}" if done else "",
+                    started_at=now if done else None, finished_at=now if done else None))
         if admin is not None:
             # Stored now, hashed, so no password ever travels through a queue.
             accounts.ensure_user(admin.email, admin.name, Role.TENANT_ADMIN, admin.password)
-        outbox.enqueue("provisioning", PROVISION_JOB, template_name,
+        outbox.enqueue("provisioning", PROVISION_JOB, req.template,
                        job_id=f"provision-{tenant.id}")
     return tenant
+
+
+def retry(tenant: Tenant, actor: str) -> None:
+    """Run the provisioning job again (it resumes at the first step not done)."""
+    if tenant.status not in (TenantStatus.FAILED, TenantStatus.PROVISIONING):
+        raise ProvisioningError(f"{tenant.slug} is {tenant.status}; nothing to retry")
+    tenant.status = TenantStatus.PROVISIONING
+    with tenant_context(tenant.id):
+        outbox.enqueue("provisioning", PROVISION_JOB, tenant.template,
+                       job_id=f"provision-{tenant.id}-{secrets.token_hex(4)}")
+    audit.record(actor, "tenant.retry", f"tenant:{tenant.slug}", "provisioning retried")
 
 
 def run(tenant_id: int, template_name: str) -> Tenant:
@@ -158,13 +237,13 @@ def run(tenant_id: int, template_name: str) -> Tenant:
         "connection_test": _connection_test,
         "theme_and_branding": _theme_and_branding,
         "billing_account": _billing_account,
-        "first_admin": _first_admin,
+        "first_admin_invitation": _first_admin_invitation,
     }
     steps = db.session.execute(
         select(ProvisioningStep).order_by(ProvisioningStep.position)
     ).scalars().all()
     for step in steps:
-        if step.status == "done":
+        if step.status == "done" or step.name not in actions:
             continue
         step.started_at, step.status = utcnow(), "running"
         db.session.commit()
@@ -268,13 +347,18 @@ def _billing_account(tenant: Tenant, data: dict) -> str:
     return f"plan {plan['name']} ({plan['currency']}); usage is recorded in the ledger"
 
 
-def _first_admin(tenant: Tenant, data: dict) -> str:
+def _first_admin_invitation(tenant: Tenant, data: dict) -> str:
+    """Invite the requested first administrator, once (a re-run finds the invitation)."""
+    tenant = db.session.get(Tenant, tenant.id)
     admins = db.session.execute(
-        select(User.email).where(User.role == Role.TENANT_ADMIN)
-    ).scalars().all()
-    if not admins:
-        return "no administrator yet; add one with `singlewindow users create`"
-    return "administrator " + ", ".join(admins)
+        select(User.email).where(User.role == Role.TENANT_ADMIN)).scalars().all()
+    if tenant.admin_email and tenant.admin_email not in admins:
+        invitations.invite(tenant, tenant.admin_email, Role.TENANT_ADMIN, "Administrator")
+        db.session.flush()
+        return f"invitation to {tenant.admin_email} (mailed; valid 7 days)"
+    if admins:
+        return "administrator " + ", ".join(admins)
+    return "no administrator requested; invite one with `singlewindow create-user`"
 
 
 def steps_of(tenant_id: int) -> list[ProvisioningStep]:

@@ -3,17 +3,20 @@ glance, its agencies with their connectors, and the routing rules."""
 
 from __future__ import annotations
 
-from flask import Blueprint, g
+from flask import Blueprint, g, request
 from sqlalchemy import func, select
 
+from singlewindow.platform.auth import invitations
 from singlewindow.platform.auth.access import login_required
-from singlewindow.platform.auth.models import Company, Role, User
+from singlewindow.platform.auth.models import Company, Invitation, Role, User
+from singlewindow.platform.auth.service import AccountError
 from singlewindow.platform.catalogue import service as catalogue
 from singlewindow.platform.catalogue.master import elements
 from singlewindow.platform.declarations.models import AgencySubmission, Declaration
 from singlewindow.platform.extensions import db
 from singlewindow.platform.templating import render
-from singlewindow.tenants.models import Agency, RoutingRule
+from singlewindow.tenants import domains
+from singlewindow.tenants.models import Agency, RoutingRule, Tenant
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 
@@ -69,9 +72,53 @@ def catalogue_profile():
     return render("admin/catalogue.html", version=version, elements=elements())
 
 
-@bp.get("/users")
+@bp.route("/users", methods=["GET", "POST"])
 @login_required(Role.TENANT_ADMIN)
 def users():
+    notice = error = None
+    if request.method == "POST":
+        tenant = db.session.get(Tenant, g.tenant.id)
+        try:
+            sent = invitations.invite(tenant, request.form.get("email", ""),
+                                      request.form.get("role", ""), request.form.get("name", ""))
+            db.session.commit()
+            notice = "Invitation sent." if sent else "That address already has an account or an invitation."
+        except (invitations.InvitationError, AccountError) as exc:
+            db.session.rollback()
+            error = str(exc)
     rows = db.session.execute(select(User).order_by(User.role, User.email)).scalars().all()
     companies = db.session.execute(select(Company).order_by(Company.name)).scalars().all()
-    return render("admin/users.html", users=rows, companies=companies, tenant=g.tenant)
+    pending = db.session.execute(select(Invitation).where(
+        Invitation.accepted_at.is_(None)).order_by(Invitation.email)).scalars().all()
+    return render("admin/users.html", users=rows, companies=companies, pending=pending,
+                  notice=notice, error=error, staff_roles=STAFF_ROLES), 422 if error else 200
+
+
+STAFF_ROLES = {Role.TENANT_ADMIN: Role.LABELS[Role.TENANT_ADMIN],
+               Role.DATA_COMMITTEE: Role.LABELS[Role.DATA_COMMITTEE]}
+
+
+@bp.route("/domain", methods=["GET", "POST"])
+@login_required(Role.TENANT_ADMIN)
+def domain():
+    """The window's own domain: name it, point it here, verify it."""
+    tenant = db.session.get(Tenant, g.tenant.id)
+    error = notice = None
+    actor = f"user:{g.user.email}"
+    if request.method == "POST":
+        action = request.form.get("action")
+        try:
+            if action == "request":
+                domains.request_domain(tenant, request.form.get("domain", ""), actor)
+                notice = "Saved. Point the domain at the platform, then verify it."
+            elif action == "verify":
+                domains.verify(tenant, actor)
+                notice = f"{tenant.custom_domain} is verified and now opens this window."
+            elif action == "remove":
+                domains.remove(tenant, actor)
+                notice = "The custom domain is removed."
+        except domains.DomainError as exc:
+            db.session.rollback()
+            error = str(exc)
+    return render("admin/domain.html", t=tenant, error=error, notice=notice,
+                  well_known=domains.WELL_KNOWN), 422 if error else 200

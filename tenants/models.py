@@ -37,10 +37,17 @@ class Tenant(db.Model):
     branding: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     languages: Mapped[list[str]] = mapped_column(JSONType, default=lambda: ["en"])
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # A custom domain routes to the tenant only once it is verified (see tenants/domains.py).
     custom_domain: Mapped[str | None] = mapped_column(String(253), unique=True)
+    domain_token: Mapped[str | None] = mapped_column(String(64))
+    domain_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     plan_code: Mapped[str] = mapped_column(String(63), default="standard")
+    admin_email: Mapped[str | None] = mapped_column(String(254))  # the first admin, invited
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     provisioned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    suspension_reason: Mapped[str] = mapped_column(Text, default="")
+    exported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def is_active(self) -> bool:

@@ -36,16 +36,21 @@ class TenantInfo:
     branding: dict[str, Any]
     languages: tuple[str, ...]
     timezone: str
+    suspension_reason: str = ""
 
     @property
     def is_active(self) -> bool:
         return self.status == "active"
 
+    @property
+    def is_suspended(self) -> bool:
+        return self.status == "suspended"
+
     @classmethod
     def of(cls, tenant: Tenant) -> TenantInfo:
         return cls(tenant.id, tenant.slug, tenant.name, tenant.country, tenant.status,
                    tenant.theme, dict(tenant.branding or {}), tuple(tenant.languages or ["en"]),
-                   tenant.timezone)
+                   tenant.timezone, tenant.suspension_reason or "")
 
 
 class _Platform:
@@ -90,8 +95,9 @@ def _lookup(name: str, base: str) -> TenantInfo | None:
         if not slug or "." in slug:
             return None
         stmt = select(Tenant).where(Tenant.slug == slug)
-    else:
-        stmt = select(Tenant).where(Tenant.custom_domain == name)
+    else:  # a custom domain routes only once verified
+        stmt = select(Tenant).where(Tenant.custom_domain == name,
+                                    Tenant.domain_verified_at.is_not(None))
     tenant = db.session.execute(stmt).scalar_one_or_none()
     return TenantInfo.of(tenant) if tenant is not None else None
 

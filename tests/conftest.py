@@ -50,7 +50,13 @@ class Platform:
     worker_env: dict[str, str] = field(default_factory=dict)
 
     def host(self, slug: str | None = None) -> str:
-        return f"http://{slug + '.' if slug else ''}localhost:{self.port}"
+        return f"http://{slug + '.' if slug else ''}{self.domain}"
+
+    @property
+    def domain(self) -> str:
+        """The platform's own host. It sits below `localhost` (which resolves to this
+        machine), so other names under `localhost` can play the tenants' own domains."""
+        return f"sw.localhost:{self.port}"
 
 
 def _reset_postgres(url: str) -> None:
@@ -92,7 +98,7 @@ def platform(tmp_path_factory) -> Iterator[Platform]:
     app = create_app(settings)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    app.config["PLATFORM_DOMAIN"] = f"localhost:{server.port}"
+    app.config["PLATFORM_DOMAIN"] = f"sw.localhost:{server.port}"
     with app.app_context():
         operations.prepare_database()
     result = Platform(app, server.port, simulator, bool(redis_url))

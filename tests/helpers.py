@@ -8,12 +8,13 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyotp
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from singlewindow.platform.auth import service as accounts
-from singlewindow.platform.auth.models import Role
+from singlewindow.platform.auth.models import OperatorUser, Role
 from singlewindow.platform.db.scoping import tenant_context
 from singlewindow.platform.extensions import db
 from singlewindow.platform.tasks import outbox
@@ -98,8 +99,7 @@ class HostClient(FlaskClient):
 
 def client_for(app: Flask, window: Window | None, platform) -> HostClient:
     client = HostClient(app, app.response_class, use_cookies=True)
-    client.host = (f"{window.slug}.localhost:{platform.port}" if window
-                   else f"localhost:{platform.port}")
+    client.host = f"{window.slug}.{platform.domain}" if window else platform.domain
     return client
 
 
@@ -117,6 +117,19 @@ def login(client: FlaskClient, email: str, password: str = PASSWORD):
     token = csrf(client)
     return client.post("/login", data={"email": email, "password": password,
                                        "csrf_token": token})
+
+
+def login_operator(client: FlaskClient, email: str, password: str = PASSWORD):
+    """Password, then the TOTP code an authenticator app would show now."""
+    first = login(client, email, password)
+    if first.status_code != 302 or "/login/code" not in first.headers.get("Location", ""):
+        return first
+    op = db.session.execute(select(OperatorUser).where(OperatorUser.email == email)).scalar_one()
+    op.totp_last_step = 0  # tests sign in many times a minute; each code works only once
+    db.session.commit()
+    token = csrf(client, "/login/code")
+    return client.post("/login/code", data={"code": pyotp.TOTP(op.totp_secret).now(),
+                                            "csrf_token": token})
 
 
 def api_token(client: FlaskClient, window: Window) -> str:

@@ -83,7 +83,8 @@ def test_api_token_of_one_window_is_useless_on_another(platform, ke, shanghai, s
 
 def test_unknown_host_is_a_plain_404(platform, ctx):
     client = platform.app.test_client()
-    for host in (f"nowhere.localhost:{platform.port}", "example.org", f"a.b.localhost:{platform.port}"):
+    for host in (f"nowhere.{platform.domain}", "example.org", f"a.b.{platform.domain}",
+                 f"localhost:{platform.port}"):
         response = client.get("/", headers={"Host": host})
         assert response.status_code == 404
         assert "no single window at this address" in response.get_data(as_text=True)

@@ -10,7 +10,7 @@ from singlewindow.platform.db.scoping import tenant_context
 from singlewindow.platform.declarations.models import Declaration
 from singlewindow.platform.extensions import db
 
-from helpers import PASSWORD, client_for, csrf, login, wait_until
+from helpers import PASSWORD, client_for, csrf, login, login_operator, wait_until
 
 
 def form_data(window, token, **overrides):
@@ -131,13 +131,19 @@ def test_operator_sees_every_tenant_with_status_and_usage(platform, windows, ctx
     db.session.commit()
     client = client_for(platform.app, None, platform)
     assert client.get("/operator/").status_code == 302  # sign in first
-    assert login(client, "ops@platform.example").status_code == 302
+    half = login(client, "ops@platform.example")  # the password alone is not enough
+    assert half.status_code == 302 and "/login/code" in half.headers["Location"]
+    assert client.get("/operator/").status_code == 302
+    wrong = client.post("/login/code", data={"code": "000000",
+                                             "csrf_token": csrf(client, "/login/code")})
+    assert wrong.status_code == 401
+    assert login_operator(client, "ops@platform.example").status_code == 302
     page = client.get("/operator/").get_data(as_text=True)
     for window in windows.values():
         assert f">{window.slug}<" in page
     assert "Kenya National Electronic Single Window" in page and "Shanghai" in page
     assert len(re.findall(r"chip-active", page)) >= 2
     detail = client.get("/operator/tenants/ke").get_data(as_text=True)
-    assert "catalogue profile" in detail and "connection test" in detail
+    assert "Publish the catalogue profile" in detail and "Test every api connector" in detail
     # Tenant logins do not work on the operator's host.
     assert login(client_for(platform.app, None, platform), windows["ke"].admin_email).status_code == 401

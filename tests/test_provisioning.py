@@ -53,7 +53,7 @@ def test_a_bad_template_creates_nothing(ctx, monkeypatch):
     before = db.session.execute(select(func.count()).select_from(Tenant)).scalar_one()
     monkeypatch.setattr(provisioning, "load_template",
                         lambda name: (_ for _ in ()).throw(TemplateError(name, ["x: broken"])))
-    with pytest.raises(TemplateError):
+    with pytest.raises(provisioning.ProvisioningError, match="template: x: broken"):
         provisioning.start("ke", slug="never-made")
     db.session.rollback()
     assert db.session.execute(select(func.count()).select_from(Tenant)).scalar_one() == before
@@ -71,6 +71,21 @@ def test_provisioning_again_changes_nothing(platform, fresh_window, ctx):
     outbox.relay()
     assert wait_until(lambda: db.session.get(Tenant, fresh_window.tenant_id).status == "active")
     assert counts() == before == (10, 10, 1)
+
+
+@pytest.mark.parametrize("request_, field", [
+    (provisioning.TenantRequest("ke", slug="Bad Slug"), "slug"),
+    (provisioning.TenantRequest("ke", slug="admin"), "slug"),
+    (provisioning.TenantRequest("ke", slug="okslug", plan="gold"), "plan"),
+    (provisioning.TenantRequest("ke", slug="okslug", admin_email="nobody"), "admin_email"),
+    (provisioning.TenantRequest("ke", slug="okslug", custom_domain="no-dots"), "custom_domain"),
+    (provisioning.TenantRequest("atlantis", slug="okslug"), "template"),
+])
+def test_a_bad_request_names_the_field_and_creates_nothing(ctx, request_, field):
+    with pytest.raises(provisioning.ProvisioningError, match=f"^{field}:|; {field}:"):
+        provisioning.start(request_.template, request=request_)
+    db.session.rollback()
+    assert db.session.execute(select(Tenant).where(Tenant.slug == "okslug")).first() is None
 
 
 def test_a_failed_step_is_recorded_and_resumed(platform, ctx, monkeypatch):

@@ -106,7 +106,7 @@ def test_concurrent_requests_with_one_key_make_one_declaration(platform, ke, ctx
     payload = declaration_payload(ke)
     key = str(uuid.uuid4())
     url = f"http://127.0.0.1:{platform.port}/api/v1/declarations"
-    headers = {"Host": f"ke.localhost:{platform.port}", "Authorization": f"Bearer {token}",
+    headers = {"Host": f"ke.{platform.domain}", "Authorization": f"Bearer {token}",
                "Content-Type": "application/json", "Idempotency-Key": key}
     results = []
 

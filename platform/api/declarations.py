@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from singlewindow.platform.api.errors import ApiError
+from singlewindow.platform.auth.access import suspended_message
 from singlewindow.platform.auth.models import Company
 from singlewindow.platform.auth.oauth import require_oauth
 from singlewindow.platform.catalogue.validation import DeclarationInvalid, ElementError
@@ -36,9 +37,8 @@ _summary = DeclarationSummarySchema(many=True)
 def _tenant_host_only():
     if g.get("tenant") is None:
         raise ApiError(404, "not_found", "there is no API on this host")
-    if not g.tenant.is_active:
-        raise ApiError(503, "window_unavailable",
-                       f"the {g.tenant.name} window is {g.tenant.status}; try again later")
+    if g.tenant.is_suspended and request.method not in ("GET", "HEAD"):
+        raise ApiError(403, "window_suspended", suspended_message(g.tenant))
 
 
 def _client():

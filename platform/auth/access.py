@@ -82,3 +82,23 @@ def operator_required(view: Callable) -> Callable:
         return view(*args, **kwargs)
 
     return wrapper
+
+
+def open_for_work(view: Callable) -> Callable:
+    """New work (a declaration, an import) only while the window is not suspended; its
+    data stays readable meanwhile."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        tenant = g.get("tenant")
+        if tenant is not None and tenant.is_suspended:
+            abort(403, description=suspended_message(tenant))
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def suspended_message(tenant) -> str:
+    return (f"{tenant.name} is suspended by the platform operator and accepts no new "
+            f"declarations: {tenant.suspension_reason or 'no reason given'}. You can still "
+            "read your declarations.")

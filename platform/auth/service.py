@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hmac
 import secrets
+import time
 from dataclasses import dataclass
 
+import pyotp
 from sqlalchemy import func, select
 
 from singlewindow.platform.auth.models import (
@@ -77,6 +80,7 @@ def ensure_user(email: str, name: str, role: str, password: str, *,
 
 
 def ensure_operator(email: str, name: str, password: str) -> OperatorUser:
+    """Create or reset an operator; a new one gets a TOTP secret to enrol in an app."""
     email = normalise_email(email)
     op = db.session.execute(
         select(OperatorUser).where(OperatorUser.email == email)
@@ -86,7 +90,32 @@ def ensure_operator(email: str, name: str, password: str) -> OperatorUser:
         db.session.add(op)
     op.name = name
     op.set_password(password)
+    if not op.totp_secret:
+        op.totp_secret = pyotp.random_base32()
     return op
+
+
+def totp_uri(op: OperatorUser) -> str:
+    """The otpauth:// URI an authenticator app reads (as a QR code or by hand)."""
+    return pyotp.TOTP(op.totp_secret).provisioning_uri(name=op.email,
+                                                       issuer_name="Single Window Platform")
+
+
+def verify_totp(op: OperatorUser, code: str) -> bool:
+    """A current code (one step of clock drift allowed), and each code only once."""
+    code = (code or "").strip().replace(" ", "")
+    if not op.totp_secret or not code.isdigit() or len(code) != 6:
+        return False
+    totp = pyotp.TOTP(op.totp_secret)
+    now = int(time.time())
+    for drift in (0, -1, 1):
+        at = now + drift * totp.interval
+        step = at // totp.interval
+        if step > op.totp_last_step and hmac.compare_digest(totp.at(at), code):
+            op.totp_last_step = step
+            db.session.commit()
+            return True
+    return False
 
 
 def ensure_company(name: str, tax_id: str, country: str) -> Company:

@@ -51,6 +51,11 @@ def user_subject(tenant_id: int, user_id: int) -> str:
     return f"user:{tenant_id}:{user_id}"
 
 
+def tenant_prefix(tenant_id: int) -> str:
+    """The start of every subject of a tenant's users."""
+    return f"user:{tenant_id}:"
+
+
 def operator_subject(operator_id: int) -> str:
     return f"operator:{operator_id}"
 
@@ -129,6 +134,6 @@ def purge_expired() -> int:
     return n
 
 
-def has_session(subject: str) -> bool:
-    return db.session.execute(
-        select(LoginSession.id_hash).where(LoginSession.subject == subject)).first() is not None
+def has_session_prefix(prefix: str) -> bool:
+    return db.session.execute(select(LoginSession.id_hash).where(
+        LoginSession.subject.startswith(prefix))).first() is not None

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, abort, g, redirect, request, url_for
 from sqlalchemy import func, select
 
-from singlewindow.platform.auth.access import login_required
+from singlewindow.platform.auth.access import login_required, open_for_work
 from singlewindow.platform.auth.models import Role
 from singlewindow.platform.catalogue import service as catalogue
 from singlewindow.platform.catalogue.master import elements
@@ -76,6 +76,7 @@ def declaration(declaration_id: str):
 
 @bp.route("/declarations/new", methods=["GET", "POST"])
 @login_required(*Role.TRADERS)
+@open_for_work
 def new_declaration():
     version = catalogue.current_version()
     company = g.user.company

@@ -68,6 +68,7 @@ class Logins:
     client_id: str
     client_secret: str
     client_company: str
+    operator_totp: str = ""
 
 
 class CallbackServer:
@@ -147,7 +148,8 @@ def _where(app: Flask) -> str:
 
 def _provision_and_register() -> list[Logins]:
     heading("2. The operator provisions two windows from country templates")
-    accounts.ensure_operator(OPERATOR_EMAIL, "Olu Operator", DEMO_PASSWORD)
+    operator = accounts.ensure_operator(OPERATOR_EMAIL, "Olu Operator", DEMO_PASSWORD)
+    operator_totp = operator.totp_secret
     db.session.commit()
     for template in TENANTS:
         admin = provisioning.AdminAccount(f"admin@{template}.example",
@@ -188,7 +190,7 @@ def _provision_and_register() -> list[Logins]:
             db.session.commit()
             say(f"  {slug}: {len(traders)} trader companies, each with a trader login")
             logins.append(Logins(slug, f"admin@{slug}.example", traders, client_id, secret,
-                                 first.name))
+                                 first.name, operator_totp))
     return logins
 
 
@@ -314,7 +316,9 @@ def _where_to_look(domain: str, logins: list[Logins]) -> None:
     say("    make serve            # or: .venv/bin/singlewindow serve")
     say()
     say(f"Operator console   http://{domain}/operator")
-    say(f"    {OPERATOR_EMAIL} / {DEMO_PASSWORD}")
+    say(f"    {OPERATOR_EMAIL} / {DEMO_PASSWORD}, then a TOTP code: enrol the key "
+        f"{logins[0].operator_totp} in an authenticator app,")
+    say(f"    or print the current code with: .venv/bin/singlewindow totp-code {OPERATOR_EMAIL}")
     for login in logins:
         say(f"{login.tenant:<18} http://{login.tenant}.{domain}/")
         say(f"    tenant admin   {login.admin} / {DEMO_PASSWORD}")
