@@ -29,6 +29,7 @@ from singlewindow.platform.auth import models as _auth_models  # noqa: F401
 from singlewindow.platform.auth import sessions as _sessions_models  # noqa: F401
 from singlewindow.platform.auth import views as auth_views
 from singlewindow.platform.catalogue import models as _catalogue_models  # noqa: F401
+from singlewindow.platform.db import rls
 from singlewindow.platform.db.scoping import bind_tenant, unbind_tenant
 from singlewindow.platform.declarations import models as _declaration_models  # noqa: F401
 from singlewindow.platform.declarations import views as portal_views
@@ -86,11 +87,14 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
+    with app.app_context():
+        rls.install(db.engine)
     security.init_app(app)
     api_errors.init_app(app)
     oauth.init_app(app)
     outbox.configure(app)
     _tenancy(app)
+    security.init_csrf(app)
     for bp in (auth_views.bp, portal_views.bp, admin_views.bp, billing_views.bp,
                operator_views.bp, declarations_api.bp, agency_api.bp):
         app.register_blueprint(bp)

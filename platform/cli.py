@@ -288,8 +288,9 @@ def create_client(tenant_slug: str, name: str, company_tax_id: str | None, windo
                 raise click.ClickException(f"no company {company_tax_id!r} in {tenant_slug}")
         issued = accounts.create_client(name, company=company,
                                         scope="declarations" if company else "declarations imports")
+        client_id = issued.client.client_id
         db.session.commit()
-    click.echo(f"client_id:     {issued.client.client_id}")
+    click.echo(f"client_id:     {client_id}")
     click.echo(f"client_secret: {issued.secret}   (shown once; only its hash is stored)")
 
 

@@ -34,11 +34,15 @@ def from_environment(instance_path: str, overrides: dict[str, Any] | None = None
     env = os.environ
     overrides = dict(overrides or {})
     database_url = overrides.pop("DATABASE_URL", None) or env.get("DATABASE_URL")
+    # Migrations run as the tables' owner; the app connects as a role that owns nothing,
+    # so PostgreSQL's row-level security applies to it. Unset: one URL for both.
+    admin_url = overrides.pop("DATABASE_ADMIN_URL", None) or env.get("DATABASE_ADMIN_URL")
     if not database_url:
         database_url = "sqlite:///" + str(Path(instance_path) / "singlewindow.sqlite")
     config: dict[str, Any] = {
         "SECRET_KEY": env.get("SECRET_KEY") or _dev_secret(instance_path, "secret_key"),
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
+        "DATABASE_ADMIN_URL": normalise_database_url(admin_url) if admin_url else None,
         "REDIS_URL": env.get("REDIS_URL") or None,
         # Host names: tenants live at <slug>.<PLATFORM_DOMAIN>; the operator console on
         # the bare PLATFORM_DOMAIN. A port in it is used for links, ignored for matching.

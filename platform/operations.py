@@ -12,7 +12,8 @@ from urllib.parse import urlsplit
 import requests
 from flask import current_app
 from flask_migrate import upgrade
-from sqlalchemy import delete, select
+from sqlalchemy import create_engine, delete, select, text
+from sqlalchemy.pool import NullPool
 
 from singlewindow.platform.auth import service as accounts
 from singlewindow.platform.auth import sessions
@@ -31,9 +32,31 @@ class OperationError(RuntimeError):
 
 
 def prepare_database() -> dict[str, int]:
-    """Bring the schema to the latest migration and load reference data (idempotent)."""
+    """Bring the schema to the latest migration, let the app's role use it, and load the
+    reference data (all idempotent)."""
     upgrade(directory=str(Path(current_app.root_path) / "migrations"))
+    grant_app_role()
     return loader.load_all()
+
+
+def grant_app_role() -> None:
+    """With a separate owner (DATABASE_ADMIN_URL), give the app's role what it needs on the
+    tables and sequences: reading and writing rows, never owning or altering them."""
+    admin_url = current_app.config.get("DATABASE_ADMIN_URL")
+    if not admin_url:
+        return
+    app_user = db.engine.url.username
+    admin = create_engine(admin_url, poolclass=NullPool)
+    if not app_user or app_user == admin.url.username:
+        admin.dispose()
+        return
+    role = admin.dialect.identifier_preparer.quote(app_user)
+    with admin.begin() as conn:
+        conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {role}"))
+        conn.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public "
+                          f"TO {role}"))
+        conn.execute(text(f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {role}"))
+    admin.dispose()
 
 
 def import_file(shipments: list[importer.Shipment], tenant_slug: str | None,

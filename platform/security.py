@@ -29,6 +29,17 @@ def init_app(app) -> None:
         if any("\x00" in v for v in values):
             abort(400, description="The request contains a NUL character.")
 
+    @app.after_request
+    def _headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        return response
+
+
+def init_csrf(app) -> None:
+    """After the tenant is known, so even a refused form is answered in its brand."""
+
     @app.before_request
     def _check_csrf():
         if request.method in ("GET", "HEAD", "OPTIONS") or request.path.startswith(_EXEMPT_PREFIXES):
@@ -37,10 +48,3 @@ def init_app(app) -> None:
         given = request.form.get("csrf_token", "")
         if not expected or not hmac.compare_digest(expected, given):
             abort(400, description="The form has expired. Go back, reload the page and try again.")
-
-    @app.after_request
-    def _headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-        return response

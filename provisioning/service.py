@@ -213,6 +213,7 @@ def start(template_name: str, *, slug: str | None = None, name: str | None = Non
             accounts.ensure_user(admin.email, admin.name, Role.TENANT_ADMIN, admin.password)
         outbox.enqueue("provisioning", PROVISION_JOB, req.template,
                        job_id=f"provision-{tenant.id}")
+        db.session.flush()  # write the tenant's rows while it is bound (row-level security)
     return tenant
 
 

@@ -31,6 +31,8 @@ from redis import Redis
 from sqlalchemy import create_engine, text
 from werkzeug.serving import make_server
 
+from singlewindow.platform.config import normalise_database_url
+
 from helpers import REPO, Window, provision_window
 
 
@@ -59,14 +61,24 @@ class Platform:
         return f"sw.localhost:{self.port}"
 
 
-def _reset_postgres(url: str) -> None:
-    from singlewindow.platform.config import normalise_database_url
+APP_ROLE = "singlewindow_app"
 
+
+def _reset_postgres(url: str) -> str:
+    """Empty the database and make sure the app's own role exists; returns the app's URL.
+    The tables belong to the role in DATABASE_URL (the owner, which runs migrations); the
+    app connects as APP_ROLE, which owns nothing, so row-level security binds it."""
     engine = create_engine(normalise_database_url(url))
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
+        exists = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"),
+                              {"r": APP_ROLE}).first()
+        if not exists:
+            conn.execute(text(f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS"))
+    app_url = engine.url.set(username=APP_ROLE, password=None)
     engine.dispose()
+    return app_url.render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
@@ -77,16 +89,20 @@ def platform(tmp_path_factory) -> Iterator[Platform]:
 
     instance = tmp_path_factory.mktemp("instance")
     os.environ["SINGLEWINDOW_INSTANCE"] = str(instance)
-    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance}/test.sqlite"
+    admin_url = os.environ.get("DATABASE_URL") or None
+    database_url = admin_url or f"sqlite:///{instance}/test.sqlite"
     redis_url = os.environ.get("REDIS_URL") or None
     if database_url.startswith("postgres"):
-        _reset_postgres(database_url)
+        database_url = _reset_postgres(admin_url)
+    else:
+        admin_url = None
     if redis_url:
         Redis.from_url(redis_url).flushdb()
     secret = secrets.token_hex(16)
     simulator = SimulatorServer(secret, time_scale=0.05).start()
     settings = {
         "DATABASE_URL": database_url,
+        "DATABASE_ADMIN_URL": admin_url,
         "REDIS_URL": redis_url,
         "SECRET_KEY": secrets.token_hex(16),
         "SIMULATOR_URL": simulator.url,

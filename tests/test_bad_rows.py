@@ -122,10 +122,11 @@ def api_reports(platform, windows):
                         accounts.ensure_company(row["exporter_name"], row["exporter_tax_id"],
                                                 "KE" if slug == "ke" else "CN")
                 issued = accounts.create_client("Migration", scope="declarations imports")
+                credentials = (issued.client.client_id, issued.secret)
                 db.session.commit()
             client = client_for(platform.app, window, platform)
             token = client.post("/oauth/token", data={"grant_type": "client_credentials"},
-                                auth=(issued.client.client_id, issued.secret)).get_json()
+                                auth=credentials).get_json()
             response = client.post("/api/v1/imports", data=BAD_FILE.read_bytes(), headers={
                 "Authorization": f"Bearer {token['access_token']}", "Content-Type": "text/csv"})
             assert response.status_code == 200, response.get_data(as_text=True)

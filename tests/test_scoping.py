@@ -1,9 +1,11 @@
 """Tenant scoping at the ORM and the database: what a forgotten filter cannot leak."""
 
+import os
+
 import pytest
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError, ProgrammingError
 
 from singlewindow.platform.auth.models import Company
 from singlewindow.platform.db.scoping import (
@@ -103,3 +105,50 @@ def test_tenant_scoped_models_relate_through_tenant_and_id(app):
                 cols = {c.name for pair in rel.local_remote_pairs for c in pair}
                 assert "tenant_id" in cols, f"{mapper.class_.__name__}.{rel.key} skips tenant_id"
     assert sa_inspect(Declaration).relationships["submissions"]
+
+
+postgres_only = pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+                                   reason="row-level security is PostgreSQL's")
+
+
+@postgres_only
+def test_every_tenant_table_has_forced_row_level_security(app, ctx):
+    scoped = {m.class_.__table__.name for m in db.Model.registry.mappers
+              if issubclass(m.class_, TenantScoped)}
+    with platform_wide():
+        rows = db.session.execute(text(
+            "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, "
+            "(SELECT count(*) FROM pg_policies p WHERE p.tablename = c.relname) "
+            "FROM pg_class c WHERE c.relkind = 'r' AND c.relnamespace = 'public'::regnamespace"
+        )).all()
+    protected = {name for name, enabled, forced, policies in rows if enabled and forced and policies}
+    assert scoped <= protected, f"without row-level security: {sorted(scoped - protected)}"
+
+
+@postgres_only
+def test_the_app_role_cannot_step_around_the_policies(app, ctx):
+    me = db.session.execute(text(
+        "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")).one()
+    assert me == (False, False)
+    owned = db.session.execute(text(
+        "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' "
+        "AND tableowner = current_user")).scalar_one()
+    assert owned == 0
+
+
+@postgres_only
+def test_raw_sql_that_forgot_the_tenant_sees_only_its_tenant(ke, shanghai, ctx):
+    with tenant_context(ke.tenant_id):
+        ke_companies = db.session.execute(text("SELECT tenant_id FROM companies")).scalars().all()
+        # Writing a row for another tenant is refused by the database itself.
+        with pytest.raises(ProgrammingError, match="row-level security"):
+            db.session.execute(text(
+                "INSERT INTO companies (tenant_id, name, tax_id, country, created_at) "
+                "VALUES (:t, 'Forged', 'FORGED-1', 'KE', now())"), {"t": shanghai.tenant_id})
+        db.session.rollback()
+    assert ke_companies and set(ke_companies) == {ke.tenant_id}
+    nobody = db.session.execute(text("SELECT count(*) FROM companies")).scalar_one()
+    assert nobody == 0  # no tenant bound: nothing, not everything
+    with platform_wide():
+        everyone = db.session.execute(text("SELECT DISTINCT tenant_id FROM companies")).scalars()
+        assert {ke.tenant_id, shanghai.tenant_id} <= set(everyone)

@@ -104,18 +104,43 @@ def _touches_tenant_table(state) -> bool:
     )
 
 
+def _known_tenant(state) -> int | None:
+    """The tenant of a loaded row, read without loading anything (its attributes may have
+    expired at a commit): the mapped value if present, else the one noted at load."""
+    value = state.dict.get("tenant_id")
+    if value is None and state.obj() is not None:
+        value = getattr(state.obj(), "_loaded_tenant_id", None)
+    return value
+
+
+@event.listens_for(TenantScoped, "load", propagate=True)
+@event.listens_for(TenantScoped, "refresh", propagate=True)
+def _note_tenant(target, *args) -> None:
+    # A plain attribute, outside the ORM's state, so a commit does not expire it.
+    target._loaded_tenant_id = target.__dict__.get("tenant_id")
+
+
 @event.listens_for(Session, "do_orm_execute")
-def _scope_to_tenant(state) -> None:
-    if state.is_column_load or _platform_wide.get():
-        return
-    if not (state.is_select or state.is_update or state.is_delete):
-        return
+def _scope_to_tenant(state):
+    if _platform_wide.get():
+        return None
     tenant_id = _current_tenant.get()
+    if tenant_id is None and state.is_select:
+        # Loading more of a row already loaded (a lazy relationship, an expired attribute)
+        # runs with that row's tenant bound: every tenant-owned relationship joins on
+        # tenant_id too, and PostgreSQL's row-level security needs the setting to match.
+        owner = state.lazy_loaded_from or getattr(state.load_options, "_refresh_state", None)
+        owner_tenant = _known_tenant(owner) if owner is not None else None
+        if owner_tenant is not None:
+            with tenant_context(owner_tenant):
+                return state.invoke_statement()
+    if state.is_column_load:
+        return None
+    if not (state.is_select or state.is_update or state.is_delete):
+        return None
     if tenant_id is None:
-        # A lazy load through a relationship of a row already loaded is bounded by that
-        # row: every tenant-owned relationship joins on tenant_id as well as on the id.
         if state.is_relationship_load:
-            return
+            return None
         if _touches_tenant_table(state):
             raise TenantNotBound(
                 "query on a tenant-owned table with no tenant bound; bind one with "
@@ -127,6 +152,7 @@ def _scope_to_tenant(state) -> None:
             TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True
         )
     )
+    return None
 
 
 @event.listens_for(Session, "transient_to_pending")
@@ -137,6 +163,8 @@ def _stamp_on_add(session: Session, obj) -> None:
         tenant_id = _current_tenant.get()
         if tenant_id is not None:
             obj.tenant_id = tenant_id
+    if isinstance(obj, TenantScoped):
+        obj._loaded_tenant_id = obj.tenant_id
 
 
 @event.listens_for(Session, "before_flush")
@@ -150,6 +178,7 @@ def _stamp_tenant(session: Session, flush_context, instances) -> None:
             if tenant_id is None:
                 raise TenantNotBound(f"cannot insert {type(obj).__name__} with no tenant bound")
             obj.tenant_id = tenant_id
+            obj._loaded_tenant_id = tenant_id
         elif not wide and tenant_id is not None and obj.tenant_id != tenant_id:
             raise TenantNotBound(
                 f"{type(obj).__name__} of tenant {obj.tenant_id} written while tenant "

@@ -8,6 +8,8 @@ import logging
 
 from alembic import context
 from flask import current_app
+from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
 
 log = logging.getLogger("alembic.env")
 db = current_app.extensions["migrate"].db
@@ -37,8 +39,15 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+def _engine():
+    """The tables' owner runs migrations when DATABASE_ADMIN_URL is set (the app's own
+    role owns nothing, so row-level security binds it)."""
+    admin_url = current_app.config.get("DATABASE_ADMIN_URL")
+    return create_engine(admin_url, poolclass=NullPool) if admin_url else db.engine
+
+
 def run_migrations_online() -> None:
-    with db.engine.connect() as connection:
+    with _engine().connect() as connection:
         options = {
             **current_app.extensions["migrate"].configure_args,
             "render_as_batch": connection.dialect.name == "sqlite",
