@@ -58,6 +58,11 @@ def from_environment(instance_path: str, overrides: dict[str, Any] | None = None
         # How long a relayed job may run before the outbox presumes it lost and relays it
         # again (rq jobs still queued, or started by a live worker, are left alone).
         "OUTBOX_LEASE_SECONDS": int(env.get("OUTBOX_LEASE_SECONDS", "120")),
+        # How often a worker beats its heart for the job it runs; a job whose worker has
+        # missed three beats is presumed lost with it (and relayed again).
+        "WORKER_HEARTBEAT_SECONDS": int(env.get("WORKER_HEARTBEAT_SECONDS", "10")),
+        # Fault drills only: pause inside each provisioning step, to kill a worker mid-step.
+        "PROVISIONING_STEP_PAUSE_SECONDS": float(env.get("PROVISIONING_STEP_PAUSE_SECONDS", "0")),
         "OAUTH2_TOKEN_EXPIRES_IN": {"client_credentials": 3600},
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

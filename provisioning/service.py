@@ -13,6 +13,7 @@ import json
 import logging
 import re
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -250,6 +251,9 @@ def run(tenant_id: int, template_name: str) -> Tenant:
         db.session.commit()
         try:
             detail = actions[step.name](tenant, data)
+            pause = current_app.config["PROVISIONING_STEP_PAUSE_SECONDS"]
+            if pause:  # a fault drill: time to kill the worker in the middle of this step
+                time.sleep(pause)
         except Exception as exc:
             db.session.rollback()
             step = db.session.get(ProvisioningStep, step.id)

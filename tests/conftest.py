@@ -109,6 +109,7 @@ def platform(tmp_path_factory) -> Iterator[Platform]:
         "SIMULATOR_SECRET": secret,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # the slow default is for production
         "OUTBOX_LEASE_SECONDS": 5,  # so jobs lost with a killed worker come back quickly
+        "WORKER_HEARTBEAT_SECONDS": 1,
         "TESTING": True,
     }
     app = create_app(settings)
@@ -125,6 +126,7 @@ def platform(tmp_path_factory) -> Iterator[Platform]:
                "SIMULATOR_SECRET": secret, "PLATFORM_DOMAIN": app.config["PLATFORM_DOMAIN"],
                "PASSWORD_HASH_METHOD": settings["PASSWORD_HASH_METHOD"],
                "OUTBOX_LEASE_SECONDS": str(settings["OUTBOX_LEASE_SECONDS"]),
+               "WORKER_HEARTBEAT_SECONDS": str(settings["WORKER_HEARTBEAT_SECONDS"]),
                "SINGLEWINDOW_INSTANCE": str(instance)}
         result.worker_env = env
         result.workers = [start_worker(env) for _ in range(3)]

@@ -5,6 +5,7 @@ killed with SIGKILL in the middle of deliveries, and Redis unreachable when work
 import os
 import signal
 import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
@@ -119,3 +120,52 @@ def test_redis_unreachable_at_commit_time(platform, fresh_window, ctx):
 
     assert wait_until(lambda: settled(fresh_window, ids), 60)
     assert_each_effect_once(fresh_window, ids, platform.simulator.engine)
+
+
+def test_provisioning_killed_at_step_after_step_ends_as_if_nothing_happened(platform, ctx):
+    """SIGKILL the worker in the middle of three different steps; after each, a fresh
+    worker resumes. The tenant ends up exactly as one clean run makes it."""
+    from conftest import start_worker, stop_worker
+
+    from singlewindow.platform.auth.models import Invitation
+    from singlewindow.platform.catalogue.models import ProfileVersion
+    from singlewindow.provisioning import service as provisioning
+    from singlewindow.tenants.models import Agency, ProvisioningStep, RoutingRule, Tenant
+
+    for proc in platform.workers:  # only the drill's worker may take the job
+        stop_worker(proc)
+    env = {**platform.worker_env, "PROVISIONING_STEP_PAUSE_SECONDS": "1.5"}
+    worker = start_worker(env)
+    slug = "drill-" + str(os.getpid())
+    try:
+        tenant = provisioning.start("gh", request=provisioning.TenantRequest(
+            "gh", slug=slug, admin_email=f"admin@{slug}.example"))
+        db.session.commit()
+        tenant_id = tenant.id
+        outbox.relay()
+
+        def step(name):
+            with tenant_context(tenant_id):
+                return db.session.execute(select(ProvisioningStep.status).where(
+                    ProvisioningStep.name == name)).scalar_one()
+
+        for target in ("catalogue_profile", "connection_test", "first_admin_invitation"):
+            assert wait_until(lambda t=target: step(t) == "running", 60), f"{target} never ran"
+            os.killpg(worker.pid, signal.SIGKILL)  # mid-step: its transaction is lost
+            worker.wait(10)
+            worker = start_worker(env)
+        assert wait_until(lambda: db.session.get(Tenant, tenant_id).status == "active", 120)
+    finally:
+        stop_worker(worker)
+        platform.workers[:] = [start_worker(platform.worker_env) for _ in platform.workers]
+    with tenant_context(tenant_id):
+        def count(model):
+            return db.session.execute(select(func.count()).select_from(model)).scalar_one()
+
+        assert count(Agency) == 8 and count(RoutingRule) == 8 and count(ProfileVersion) == 1
+        assert count(Invitation) == 1
+        assert {s for s in db.session.execute(select(ProvisioningStep.status)).scalars()} == {"done"}
+    folder = Path(platform.app.instance_path, "mail", f"tenant-{tenant_id}")
+    assert wait_until(lambda: list(folder.glob("*.eml")), 30)
+    time.sleep(1)
+    assert len(list(folder.glob("*.eml"))) == 1  # one invitation, mailed once

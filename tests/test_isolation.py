@@ -13,7 +13,7 @@ from singlewindow.platform.db.scoping import tenant_context
 from singlewindow.platform.declarations.models import Declaration
 from singlewindow.platform.extensions import db
 
-from helpers import PASSWORD, api_token, client_for, declaration_payload, login
+from helpers import PASSWORD, api_token, client_for, csrf, declaration_payload, login
 
 
 @pytest.fixture(scope="module")
@@ -95,43 +95,84 @@ def test_operator_console_only_on_the_platform_host(platform, ke, ctx):
     assert client.get("/operator/").status_code == 404
 
 
-def test_every_route_refuses_other_tenants_ids(platform, ke, shanghai, shanghai_declaration, ctx, capsys):
-    """Walk the URL map (so a new route is covered the day it is added): each route, on
-    Kenya's host, as each kind of Kenyan user, with Shanghai's ids in every parameter."""
+# Routes anyone may open (sign-in, the start page, the token endpoint, invitation links,
+# the agencies' signed callbacks, static files). Every other route must turn away a
+# visitor who has not signed in: a new route is checked the day it is added.
+PUBLIC = {"static", "theme_static", "auth.login", "auth.login_code", "auth.logout",
+          "auth.accept_invitation", "portal.home", "oauth.issue_token", "api_agency.post_answer"}
+OK_REFUSALS = (302, 400, 401, 403, 404, 405, 415, 422)
+
+
+def _path(rule, other):
+    values = {}
+    for arg in rule.arguments:
+        values[arg] = {"slug": other["slug"], "theme": "default", "filename": "x.css",
+                       "name": f"{other['slug']}--x.zip", "token": "not-a-token"}.get(arg, str(other["id"]))
+    return rule.build(values, append_unknown=False)[1]
+
+
+def _client(platform, host_window, signed_in_as=None, session_from=None):
+    """A browser on `host_window`'s host (None: the platform's), signed in as a user of
+    `session_from` (their cookie, carried over) when given."""
+    client = client_for(platform.app, host_window, platform)
+    if signed_in_as:
+        home = client_for(platform.app, session_from, platform)
+        login(home, signed_in_as)
+        cookie = home.get_cookie("session", domain=home.host.split(":")[0])
+        client.set_cookie("session", cookie.value, domain=client.host.split(":")[0])
+    return client
+
+
+def test_every_route_turns_away_other_tenants_and_lower_roles(platform, ke, shanghai,
+                                                              shanghai_declaration, ctx, capsys):
+    """Every route of the URL map, as every kind of Kenyan visitor (anonymous, each role,
+    an API token), on Kenya's host, on Shanghai's host (cookie carried over) and on the
+    platform's host, with Shanghai's ids in every parameter. Nothing of Shanghai may show,
+    and a role a route does not admit gets 403."""
     other_id, marker = shanghai_declaration
     with tenant_context(shanghai.tenant_id):
         sh = db.session.execute(select(Declaration).where(Declaration.id == other_id)).scalar_one()
-        secrets = {marker, sh.document["consignee_name"], shanghai.company_name}
+        secrets = {marker, sh.document["consignee_name"], shanghai.company_name,
+                   shanghai.admin_email}
+    committee = f"committee-{uuid.uuid4().hex[:6]}@ke.example"
     with tenant_context(ke.tenant_id):
-        accounts.ensure_user(f"committee-{uuid.uuid4().hex[:6]}@ke.example", "Committee",
-                             Role.DATA_COMMITTEE, PASSWORD)
+        accounts.ensure_user(committee, "Committee", Role.DATA_COMMITTEE, PASSWORD)
         db.session.commit()
-    users = [None, ke.trader_email, ke.admin_email, ke.officer_email]
-    probes = 0
+    roles = {None: None, ke.trader_email: Role.TRADER_ADMIN, ke.admin_email: Role.TENANT_ADMIN,
+             ke.officer_email: Role.AGENCY_OFFICER, committee: Role.DATA_COMMITTEE}
+    token = api_token(client_for(platform.app, ke, platform), ke)
+    other = {"id": other_id, "slug": shanghai.slug}
+    probes = refused_roles = 0
     for rule in platform.app.url_map.iter_rules():
-        if rule.endpoint in ("static", "theme_static"):
-            continue
-        values = {arg: str(other_id) for arg in rule.arguments}
-        if "slug" in rule.arguments:
-            values["slug"] = shanghai.slug
-        path = rule.build(values, append_unknown=False)[1] if values else rule.rule
-        for user in users:
-            client = client_for(platform.app, ke, platform)
-            if user:
-                login(client, user)
-            token = api_token(client, ke)
-            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-                response = client.open(path, method=method,
-                                       headers={"Authorization": f"Bearer {token}"},
-                                       data={"csrf_token": "x"} if method == "POST" else None)
-                probes += 1
-                body = response.get_data(as_text=True)
-                leaked = [s for s in secrets if s in body]
-                assert not leaked, f"{method} {path} as {user} showed {leaked}"
-                if rule.arguments:
-                    assert response.status_code in (302, 400, 401, 403, 404, 405, 415, 422), \
-                        f"{method} {path} as {user}: {response.status_code}"
+        view = platform.app.view_functions[rule.endpoint]
+        admitted = getattr(view, "required_roles", None)
+        path = _path(rule, other)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            for host_window, label in ((ke, "ke host"), (shanghai, "shanghai host"),
+                                       (None, "platform host")):
+                for email, role in roles.items():
+                    client = _client(platform, host_window, email, ke)
+                    data = None
+                    if method == "POST":
+                        data = {"csrf_token": csrf(client)}  # a real token: test the guard, not CSRF
+                    headers = {"Authorization": f"Bearer {token}"} if email is None else {}
+                    response = client.open(path, method=method, data=data, headers=headers)
+                    probes += 1
+                    body = response.get_data(as_text=True)
+                    leaked = [s for s in secrets if s in body]
+                    where = f"{method} {path} on {label} as {email or 'anonymous'}"
+                    assert not leaked, f"{where} showed {leaked}"
+                    if rule.arguments and rule.endpoint not in ("static", "theme_static"):
+                        assert response.status_code in OK_REFUSALS, f"{where}: {response.status_code}"
+                    if email is None and rule.endpoint not in PUBLIC and method == "GET" \
+                            and rule.endpoint.split(".")[0] != "api_declarations":
+                        assert response.status_code != 200, f"{where} is open to anyone"
+                    if admitted and role is not None and role not in admitted and \
+                            host_window is ke and method == "GET":
+                        assert response.status_code == 403, f"{where}: {response.status_code}"
+                        refused_roles += 1
     with capsys.disabled():
         print(f"\nisolation walk: {probes} probes over "
-              f"{len(list(platform.app.url_map.iter_rules()))} routes, nothing leaked")
-    assert probes > 50
+              f"{len(list(platform.app.url_map.iter_rules()))} routes "
+              f"({refused_roles} refused for a lower role); nothing of another tenant shown")
+    assert probes > 500 and refused_roles > 10

@@ -90,8 +90,6 @@ _relaying: contextvars.ContextVar[bool] = contextvars.ContextVar("relaying", def
 
 PARALLEL_QUEUES = frozenset({"dispatch"})  # run side by side when inline
 INLINE_THREADS = 8
-# A started rq job whose worker has not beaten its heart for this long is presumed dead.
-STALE_HEARTBEAT = timedelta(seconds=90)
 
 
 @event.listens_for(Session, "after_commit")
@@ -236,7 +234,9 @@ def _alive_in_rq(job_id: str, connection) -> bool:
     if status == JobStatus.STARTED and job.last_heartbeat is not None:
         beat = job.last_heartbeat
         beat = beat if beat.tzinfo else beat.replace(tzinfo=UTC)
-        return utcnow() - beat < STALE_HEARTBEAT
+        # A started job whose worker has missed three heartbeats went down with it.
+        stale = timedelta(seconds=3 * current_app.config["WORKER_HEARTBEAT_SECONDS"])
+        return utcnow() - beat < stale
     return False
 
 

@@ -63,6 +63,7 @@ def work(queue_names: list[str] | None = None, burst: bool = False) -> None:
     with app.app_context():
         connection = queues.redis_connection()
         names = queue_names or list(outbox.QUEUES)
-        worker = Worker([queues.get_queue(n) for n in names], connection=connection)
+        worker = Worker([queues.get_queue(n) for n in names], connection=connection,
+                        job_monitoring_interval=app.config["WORKER_HEARTBEAT_SECONDS"])
         db.engine.dispose()  # the parent holds no connection while horses work
     worker.work(burst=burst, with_scheduler=False)
