@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed
 
-.PHONY: demo test serve worker scheduler simulator setup lint clean
+.PHONY: demo test serve worker scheduler simulator setup lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ simulator: $(STAMP)     ## the simulated agency service on its own
 
 setup: $(STAMP)         ## create or upgrade the database and load reference data
 	$(BIN)/singlewindow setup
+
+bench: $(STAMP)         ## benchmarks (set BENCH_DATABASE_URL and BENCH_REDIS_URL for the production shape)
+	$(BIN)/python infra/bench/provisioning.py
+	$(BIN)/python infra/bench/tenant_scale.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Integer, String, UniqueConstraint
+from sqlalchemy import Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from singlewindow.platform.db.scoping import TenantScoped
@@ -28,7 +28,8 @@ class UsageKind:
 class UsageEvent(TenantScoped, db.Model):
     __tablename__ = "usage_events"
     # The idempotency key makes recording the same billable event twice impossible.
-    __table_args__ = (UniqueConstraint("tenant_id", "idempotency_key"),)
+    __table_args__ = (UniqueConstraint("tenant_id", "idempotency_key"),
+                      Index("ix_usage_events_tenant_occurred", "tenant_id", "occurred_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(32), index=True)

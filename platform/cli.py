@@ -353,9 +353,10 @@ def scheduler_command(every: float) -> None:
 @main.command("worker")
 @click.argument("queues", nargs=-1)
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
-def worker_command(queues: tuple[str, ...], burst: bool) -> None:
+@click.option("--no-fork", is_flag=True, help="Run jobs in this process (faster, less isolated).")
+def worker_command(queues: tuple[str, ...], burst: bool, no_fork: bool) -> None:
     """Run an rq worker (needs REDIS_URL) on QUEUES, default all."""
-    worker.work(list(queues) or None, burst=burst)
+    worker.work(list(queues) or None, burst=burst, fork=not no_fork)
 
 
 @main.command("serve")

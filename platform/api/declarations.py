@@ -187,7 +187,7 @@ def list_declarations():
 @bp.get("/declarations/<declaration_id>")
 @require_oauth("declarations")
 def get_declaration(declaration_id: str):
-    declaration = service.get_for_company(_company_scope(), declaration_id)
+    declaration = service.get_for_company(_company_scope(), declaration_id, with_history=True)
     if declaration is None:
         raise ApiError(404, "not_found", f"no declaration {declaration_id}")
     return jsonify(_detail.dump(declaration))

@@ -88,14 +88,17 @@ def is_platform_wide() -> bool:
 M = TypeVar("M")
 
 
-def get_in_tenant(model: type[M], object_id: object) -> M | None:
+def get_in_tenant(model: type[M], object_id: object, *options) -> M | None:
     """Load one tenant-owned row by id through SQL, so the tenant criteria always apply
     (Session.get() could return another tenant's object from the identity map)."""
     try:
         object_id = int(object_id)  # ids in URLs are text; a non-number is simply absent
     except (TypeError, ValueError):
         return None
-    return db.session.execute(select(model).where(model.id == object_id)).scalar_one_or_none()
+    if not -(2**63) <= object_id < 2**63:
+        return None
+    return db.session.execute(
+        select(model).where(model.id == object_id).options(*options)).scalar_one_or_none()
 
 
 def _touches_tenant_table(state) -> bool:

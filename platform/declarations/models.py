@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Boolean, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from singlewindow.platform.db.scoping import TenantScoped, tenant_fk, tenant_unique_id
@@ -24,6 +24,10 @@ class Declaration(TenantScoped, db.Model):
         tenant_unique_id(),
         tenant_fk("company_id", "companies"),
         tenant_fk("profile_version_id", "catalogue_profile_versions", ondelete=None),
+        # A trader's newest first, within the tenant: the cost must not grow with the
+        # platform's other tenants (infra/bench/tenant_scale.py).
+        Index("ix_declarations_tenant_company_id", "tenant_id", "company_id", "id"),
+        Index("ix_declarations_tenant_status", "tenant_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -129,6 +133,7 @@ class DeclarationEvent(TenantScoped, db.Model):
         UniqueConstraint("tenant_id", "external_id"),
         tenant_fk("declaration_id", "declarations"),
         tenant_fk("submission_id", "agency_submissions"),
+        Index("ix_declaration_events_tenant_declaration", "tenant_id", "declaration_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

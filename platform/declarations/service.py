@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
 
 from singlewindow.billing import service as billing
 from singlewindow.billing.models import UsageKind
@@ -256,9 +257,15 @@ def submission_by_message(agency: Agency, message_key: str) -> AgencySubmission:
     return found
 
 
-def get_for_company(company_id: int | None, declaration_id: object) -> Declaration | None:
-    """A declaration of the bound tenant, and of the company when one is given."""
-    declaration = get_in_tenant(Declaration, declaration_id)
+def get_for_company(company_id: int | None, declaration_id: object,
+                    with_history: bool = False) -> Declaration | None:
+    """A declaration of the bound tenant, and of the company when one is given; with its
+    agencies and timeline loaded up front when the caller will show them."""
+    options = [selectinload(Declaration.submissions).selectinload(AgencySubmission.agency),
+               selectinload(Declaration.events).selectinload(DeclarationEvent.submission)
+               .selectinload(AgencySubmission.agency),
+               selectinload(Declaration.profile_version)] if with_history else []
+    declaration = get_in_tenant(Declaration, declaration_id, *options)
     if declaration is None:
         return None
     if company_id is not None and declaration.company_id != company_id:

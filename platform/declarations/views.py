@@ -66,7 +66,7 @@ def declarations():
 @bp.get("/declarations/<declaration_id>")
 @login_required(*Role.TRADERS, Role.TENANT_ADMIN, Role.DATA_COMMITTEE)
 def declaration(declaration_id: str):
-    found = service.get_for_company(_company_scope(), declaration_id)
+    found = service.get_for_company(_company_scope(), declaration_id, with_history=True)
     if found is None:
         abort(404)
     catalogue_elements = elements()

@@ -301,6 +301,10 @@ def run(func_path: str, tenant_id: int | None, *args: Any) -> Any:
             db.session.rollback()  # never leave a half-done transaction to the next job
 
 
+def ping() -> None:
+    """A job that does nothing: the queue's own latency, for benchmarks and health checks."""
+
+
 def pending_count() -> int:
     with platform_wide():
         return len(db.session.execute(select(OutboxMessage.id)).all())
