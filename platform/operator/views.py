@@ -54,7 +54,10 @@ def _tenant(slug: str) -> Tenant:
 def tenants():
     rows = db.session.execute(select(Tenant).order_by(Tenant.slug)).scalars().all()
     since = billing.month_start()
-    # Operator code reads across tenants in one visible place.
+    # Operator code reads across tenants in one visible, audited place.
+    audit.record(_actor(), "operator.read_all_tenants", "platform",
+                 "tenant list with declarations and usage of every tenant")
+    db.session.commit()
     with platform_wide():
         declarations = dict(db.session.execute(
             select(Declaration.tenant_id, func.count()).group_by(Declaration.tenant_id)
