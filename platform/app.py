@@ -22,6 +22,7 @@ from singlewindow.platform import audit as _audit_models  # noqa: F401
 from singlewindow.platform import config as config_module
 from singlewindow.platform import security, templating
 from singlewindow.platform.api import agency as agency_api
+from singlewindow.platform.api import catalogue as catalogue_api
 from singlewindow.platform.api import declarations as declarations_api
 from singlewindow.platform.api import errors as api_errors
 from singlewindow.platform.auth import access, oauth
@@ -29,6 +30,7 @@ from singlewindow.platform.auth import models as _auth_models  # noqa: F401
 from singlewindow.platform.auth import sessions as _sessions_models  # noqa: F401
 from singlewindow.platform.auth import views as auth_views
 from singlewindow.platform.catalogue import models as _catalogue_models  # noqa: F401
+from singlewindow.platform.catalogue import views as catalogue_views
 from singlewindow.platform.db import rls
 from singlewindow.platform.db.scoping import bind_tenant, unbind_tenant
 from singlewindow.platform.declarations import models as _declaration_models  # noqa: F401
@@ -95,8 +97,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     outbox.configure(app)
     _tenancy(app)
     security.init_csrf(app)
-    for bp in (auth_views.bp, portal_views.bp, admin_views.bp, billing_views.bp,
-               operator_views.bp, declarations_api.bp, agency_api.bp):
+    for bp in (auth_views.bp, portal_views.bp, admin_views.bp, billing_views.bp, catalogue_views.bp,
+               operator_views.bp, declarations_api.bp, agency_api.bp, catalogue_api.bp):
         app.register_blueprint(bp)
     templating.init_app(app)
     themes.init_app(app)

@@ -12,6 +12,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from singlewindow.platform.catalogue.master import elements
+from singlewindow.platform.catalogue.service import Content, ProfileError, check
 from singlewindow.tenants.models import ConnectorMode
 from singlewindow.tenants.routing import RuleError, check_conditions
 
@@ -35,17 +36,28 @@ class BrandingSchema(_Strict):
 class ProfileElementSchema(_Strict):
     id = fields.String(required=True)
     required = fields.Boolean(load_default=False)
-
-    @validates_schema
-    def _known(self, data, **kwargs):
-        if data["id"] not in elements():
-            raise ValidationError(f"{data['id']!r} is not in the master catalogue", "id")
+    required_when = fields.Dict(keys=fields.String(), values=fields.List(fields.Raw()))
 
 
 class CatalogueSchema(_Strict):
     notes = fields.String(load_default="")
     elements = fields.List(fields.Nested(ProfileElementSchema), required=True,
                            validate=validate.Length(min=1))
+    national_elements = fields.List(fields.Dict(), load_default=list)
+    code_lists = fields.Dict(keys=fields.String(), values=fields.Dict(), load_default=dict)
+    tariff_lines = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
+
+    @validates_schema
+    def _a_usable_profile(self, data, **kwargs):
+        try:
+            check(Content(data["elements"], data["national_elements"], data["code_lists"],
+                          data["tariff_lines"]))
+        except ProfileError as exc:
+            path, _, message = str(exc).partition(": ")
+            nested: Any = [message or path]
+            for part in reversed(path.split(".")):  # "elements.23.id" -> {elements: {23: {id}}}
+                nested = {int(part) if part.isdigit() else part: nested}
+            raise ValidationError(nested) from None
 
 
 class ConnectorSchema(_Strict):

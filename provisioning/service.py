@@ -37,6 +37,7 @@ from singlewindow.platform.extensions import db
 from singlewindow.platform.tasks import outbox
 from singlewindow.provisioning.schema import SLUG, TemplateSchema, paths
 from singlewindow.tenants import domains, resolution
+from singlewindow.tenants.connectors import mapping
 from singlewindow.tenants.models import (
     Agency,
     Connector,
@@ -278,8 +279,10 @@ def _catalogue_profile(tenant: Tenant, data: dict) -> str:
     existing = db.session.execute(select(ProfileVersion)).scalars().first()
     if existing is not None:
         return f"version {existing.version} already published"
-    version = catalogue.publish_new_version(data["catalogue"]["elements"],
-                                            notes=data["catalogue"]["notes"])
+    spec = data["catalogue"]
+    version = catalogue.publish(catalogue.Content(
+        spec["elements"], spec["national_elements"], spec["code_lists"], spec["tariff_lines"]),
+        notes=spec["notes"])
     db.session.flush()
     return f"version {version.version} published with {len(version.elements)} elements"
 
@@ -301,7 +304,13 @@ def _agencies_and_routing(tenant: Tenant, data: dict) -> str:
         c = spec["connector"]
         connector.mode, connector.endpoint, connector.auth = c["mode"], c["endpoint"], c["auth"]
         connector.secret, connector.timeout_seconds = c["secret"], c["timeout_seconds"]
-        connector.message_set, connector.field_map = c["message_set"], c["field_map"]
+        db.session.flush()
+        if not connector.mappings:  # version 1 from the template; later ones by the admin
+            mapping.add_version(
+                connector, [{"id": e, **({"field": c["field_map"][e]} if e in c["field_map"]
+                                         else {})} for e in c["message_set"]],
+                all_elements=not c["message_set"], profile_version=catalogue.latest_version(),
+                created_by="provisioning", notes=f"from template {data['template']}")
     rules = {r.code: r for r in db.session.execute(select(RoutingRule)).scalars()}
     for spec in data["routing_rules"]:
         rule = rules.get(spec["code"])

@@ -3,19 +3,24 @@ glance, its agencies with their connectors, and the routing rules."""
 
 from __future__ import annotations
 
-from flask import Blueprint, g, request
+import json
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, g, redirect, request, url_for
 from sqlalchemy import func, select
 
+from singlewindow.platform import audit
 from singlewindow.platform.auth import invitations
 from singlewindow.platform.auth.access import login_required
 from singlewindow.platform.auth.models import Company, Invitation, Role, User
 from singlewindow.platform.auth.service import AccountError
 from singlewindow.platform.catalogue import service as catalogue
-from singlewindow.platform.catalogue.master import elements
 from singlewindow.platform.declarations.models import AgencySubmission, Declaration
 from singlewindow.platform.extensions import db
 from singlewindow.platform.templating import render
 from singlewindow.tenants import domains
+from singlewindow.tenants.connectors import mapping
 from singlewindow.tenants.models import Agency, RoutingRule, Tenant
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
@@ -52,8 +57,42 @@ def agencies():
     rules_by_agency: dict[int, list[RoutingRule]] = {}
     for rule in rules:
         rules_by_agency.setdefault(rule.agency_id, []).append(rule)
+    mappings = {a.id: mapping.in_force(a.connector.id) for a in rows if a.connector}
     return render("admin/agencies.html", agencies=rows, rules_by_agency=rules_by_agency,
-                  elements=elements())
+                  mappings=mappings)
+
+
+@bp.route("/agencies/<code>/mappings", methods=["GET", "POST"])
+@login_required(Role.TENANT_ADMIN)
+def mappings(code: str):
+    """An agency's message mapping versions; a new one when the agency changes format."""
+    agency = db.session.execute(select(Agency).where(Agency.code == code)).scalar_one_or_none()
+    if agency is None or agency.connector is None:
+        abort(404)
+    current = mapping.in_force(agency.connector.id)
+    error = None
+    text = json.dumps(current.elements if current else [], indent=1)
+    if request.method == "POST":
+        text = request.form.get("elements", "")
+        try:
+            entries = json.loads(text or "[]")
+            raw = request.form.get("effective_from", "").strip()
+            when = datetime.fromisoformat(raw).replace(
+                tzinfo=ZoneInfo(g.tenant.timezone)).astimezone(UTC) if raw else None
+            made = mapping.add_version(
+                agency.connector, entries, all_elements=request.form.get("all_elements") == "yes",
+                profile_version=catalogue.current_version(), created_by=g.user.email,
+                notes=request.form.get("notes", "").strip()[:500], effective_from=when)
+            audit.record(f"user:{g.user.email}", "mapping.version", f"agency:{agency.code}",
+                         f"message mapping v{made.version}", elements=made.elements)
+            db.session.commit()
+            return redirect(url_for("admin.mappings", code=code))
+        except ValueError as exc:  # bad JSON, a bad date, or a MappingError
+            db.session.rollback()
+            error = str(exc)
+    history = agency.connector.mappings
+    return render("admin/mappings.html", agency=agency, current=current, history=history,
+                  error=error, text=text), 422 if error else 200
 
 
 @bp.get("/rules")
@@ -63,13 +102,6 @@ def rules():
         select(RoutingRule).order_by(RoutingRule.priority, RoutingRule.code)
     ).scalars().all()
     return render("admin/rules.html", rules=rows)
-
-
-@bp.get("/catalogue")
-@login_required(*STAFF)
-def catalogue_profile():
-    version = catalogue.current_version()
-    return render("admin/catalogue.html", version=version, elements=elements())
 
 
 @bp.route("/users", methods=["GET", "POST"])

@@ -116,9 +116,6 @@ class Connector(TenantScoped, db.Model):
     # The shared secret for HMAC signatures both ways. Held to sign, so not hashed.
     secret: Mapped[str] = mapped_column(String(200), default="")
     timeout_seconds: Mapped[int] = mapped_column(Integer, default=10)
-    # Catalogue element ids this agency receives, and its own names for them.
-    message_set: Mapped[list[str]] = mapped_column(JSONType, default=list)
-    field_map: Mapped[dict[str, str]] = mapped_column(JSONType, default=dict)
     health: Mapped[str] = mapped_column(String(16), default="unknown")  # up|down|unknown
     health_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     health_detail: Mapped[str] = mapped_column(Text, default="")
@@ -128,6 +125,46 @@ class Connector(TenantScoped, db.Model):
         "Agency.tenant_id == Connector.tenant_id)",
         back_populates="connector",
     )
+    mappings: Mapped[list[MessageMapping]] = relationship(
+        primaryjoin="and_(Connector.id == foreign(MessageMapping.connector_id), "
+        "Connector.tenant_id == MessageMapping.tenant_id)",
+        order_by="MessageMapping.version.desc()",
+        viewonly=True,
+    )
+
+
+class MessageMapping(TenantScoped, db.Model):
+    """An agency's message set and its own names and formats for it, as one numbered
+    version, written for (pinned to) a catalogue profile version. When an agency changes
+    its format it gets a new mapping version in force from a date; declarations and traders
+    see no change.
+
+    `elements`: [{"id": "hs_code", "field": "CodeTS", "format": {...}, "when": {...}}]:
+    `field` is the agency's name (default: the element id), `format` how to write the
+    value (`date`: a strftime pattern, `decimal_comma`, `upper`, `values`: a code map), and
+    `when` sends the element only if the goods or the declaration match (`hs_prefixes`,
+    or element values)."""
+
+    __tablename__ = "message_mappings"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "connector_id", "version"),
+        tenant_fk("connector_id", "connectors"),
+        tenant_fk("profile_version_id", "catalogue_profile_versions", ondelete=None),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connector_id: Mapped[int]
+    version: Mapped[int]
+    profile_version_id: Mapped[int]
+    all_elements: Mapped[bool] = mapped_column(Boolean, default=False)
+    elements: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(254), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    effective_from: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def field_names(self) -> dict[str, str]:
+        return {e["id"]: e.get("field") or e["id"] for e in self.elements}
 
 
 class RoutingRule(TenantScoped, db.Model):

@@ -99,7 +99,8 @@ def test_operator_console_only_on_the_platform_host(platform, ke, ctx):
 # the agencies' signed callbacks, static files). Every other route must turn away a
 # visitor who has not signed in: a new route is checked the day it is added.
 PUBLIC = {"static", "theme_static", "auth.login", "auth.login_code", "auth.logout",
-          "auth.accept_invitation", "portal.home", "oauth.issue_token", "api_agency.post_answer"}
+          "auth.accept_invitation", "portal.home", "oauth.issue_token", "api_agency.post_answer",
+          "api_catalogue.versions", "api_catalogue.version", "api_catalogue.schema"}
 OK_REFUSALS = (302, 400, 401, 403, 404, 405, 415, 422)
 
 
@@ -107,7 +108,10 @@ def _path(rule, other):
     values = {}
     for arg in rule.arguments:
         values[arg] = {"slug": other["slug"], "theme": "default", "filename": "x.css",
-                       "name": f"{other['slug']}--x.zip", "token": "not-a-token"}.get(arg, str(other["id"]))
+                       "name": f"{other['slug']}--x.zip", "token": "not-a-token",
+                       "code": other["agency"],
+                       # per-tenant sequence numbers (profile versions): one no tenant has
+                       "number": "999999"}.get(arg, str(other["id"]))
     return rule.build(values, append_unknown=False)[1]
 
 
@@ -141,7 +145,7 @@ def test_every_route_turns_away_other_tenants_and_lower_roles(platform, ke, shan
     roles = {None: None, ke.trader_email: Role.TRADER_ADMIN, ke.admin_email: Role.TENANT_ADMIN,
              ke.officer_email: Role.AGENCY_OFFICER, committee: Role.DATA_COMMITTEE}
     token = api_token(client_for(platform.app, ke, platform), ke)
-    other = {"id": other_id, "slug": shanghai.slug}
+    other = {"id": other_id, "slug": shanghai.slug, "agency": "sipg"}  # Shanghai's port
     probes = refused_roles = 0
     for rule in platform.app.url_map.iter_rules():
         view = platform.app.view_functions[rule.endpoint]

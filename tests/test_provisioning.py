@@ -40,7 +40,7 @@ def _broken(mutate):
     (lambda d: d["routing_rules"][0]["conditions"].update(hs_prefixes=["9"]),
      "routing_rules.0.conditions"),
     (lambda d: d["branding"].update(primary="green"), "branding.primary"),
-    (lambda d: d["catalogue"]["elements"].append({"id": "colour"}), "catalogue.elements.23.id"),
+    (lambda d: d["catalogue"]["elements"].insert(3, {"id": "colour"}), "catalogue.elements.3.id"),
     (lambda d: d.pop("agencies"), "agencies"),
 ])
 def test_a_bad_template_is_refused_with_the_path_of_the_bad_field(ctx, mutate, path):

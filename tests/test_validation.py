@@ -89,9 +89,11 @@ def test_errors_name_the_goods_item_by_its_number(version, ke):
     assert ("item_no", 1, "duplicate") in errors(version, payload)[0]
 
 
-def test_national_tariff_lines_extend_a_real_subheading(version, ke):
+def test_national_tariff_lines_must_be_the_windows_own(version, ke):
     payload = declaration_payload(ke)
-    payload["items"][0]["hs_code"] = "09024010"
-    assert validate(version, payload)["items"][0]["hs_code"] == "09024010"
+    payload["items"][0]["hs_code"] = "09024010"  # no such line in this window's tariff
+    found, listed = errors(version, payload)
+    assert ("hs_code", 1, "tariff_line_unknown") in found
+    assert "090240" in listed[0].message
     payload["items"][0]["hs_code"] = "0902401"
     assert ("hs_code", 1, "invalid_format") in errors(version, payload)[0]

@@ -16,6 +16,7 @@ from flask import current_app
 
 from singlewindow.billing import service as billing
 from singlewindow.billing.models import UsageKind
+from singlewindow.platform.catalogue.profile import Profile
 from singlewindow.platform.db.scoping import get_in_tenant, require_tenant_id
 from singlewindow.platform.db.types import utcnow
 from singlewindow.platform.declarations import service
@@ -23,7 +24,7 @@ from singlewindow.platform.declarations import status as st
 from singlewindow.platform.declarations.models import AgencySubmission
 from singlewindow.platform.extensions import db
 from singlewindow.platform.tasks import outbox
-from singlewindow.tenants.connectors import api, messages
+from singlewindow.tenants.connectors import api, mapping, messages
 from singlewindow.tenants.models import ConnectorMode, Tenant
 
 log = logging.getLogger(__name__)
@@ -66,10 +67,9 @@ def deliver(submission_id: int) -> None:
         declarant={"name": declaration.company.name, "tax_id": declaration.company.tax_id},
         document=declaration.document,
         items=submission.items,
-        message_set=connector.message_set or [],
-        field_map=connector.field_map or {},
+        mapping=mapping.in_force(connector.id),
+        profile=Profile.of(declaration.profile_version),
         callback_url=callback_url(tenant),
-        profile_version=declaration.profile_version.version,
         reasons=submission.reasons,
     )
     endpoint, secret, timeout = connector.endpoint, connector.secret, connector.timeout_seconds

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from singlewindow.platform.auth.models import Company
-from singlewindow.platform.catalogue.master import Element, elements
+from singlewindow.platform.catalogue.master import Element
 from singlewindow.platform.catalogue.models import ProfileVersion
+from singlewindow.platform.catalogue.profile import Profile
 
 _ITEM_FIELD = re.compile(r"^items-(\d{1,3})-([a-z0-9_]+)$")
 MAX_ITEMS = 999
@@ -28,12 +29,10 @@ class DeclarationForm:
 
     @classmethod
     def _fields(cls, version: ProfileVersion):
-        catalogue = elements()
-        required = version.required_ids()
         header, item = [], []
-        for element_id in version.element_ids():
-            element = catalogue[element_id]
-            (item if element.level == "item" else header).append((element, element_id in required))
+        for element, entry in Profile.of(version).used():
+            (item if element.level == "item" else header).append(
+                (element, bool(entry.get("required"))))
         return header, item
 
     @classmethod
@@ -56,13 +55,23 @@ class DeclarationForm:
             items.append({"item_no": str(len(items) + 1)})
         return cls(header, item, values, items or [{"item_no": "1"}])
 
-    def payload(self) -> dict[str, Any]:
-        """The document as the catalogue schema takes it; blank goods-item rows dropped."""
+    @classmethod
+    def from_draft(cls, version: ProfileVersion, document: dict[str, Any]) -> DeclarationForm:
+        """A saved draft back in the form (elements the profile no longer has are dropped)."""
+        header, item = cls._fields(version)
+        values = {e.id: str(document.get(e.id, "")) for e, _ in header}
+        items = [{k: str(v) for k, v in row.items()} for row in document.get("items", [])
+                 if isinstance(row, dict)]
+        return cls(header, item, values, items or [{"item_no": "1"}])
+
+    def payload(self, keep_blank_items: bool = False) -> dict[str, Any]:
+        """The document as the catalogue schema takes it; blank goods-item rows dropped
+        (kept when saving a draft, so the trader finds the form as they left it)."""
         known = {e.id for e, _ in self.item_fields}
         items = [
             {k: v for k, v in row.items() if k in known}
             for row in self.items
-            if any((v or "").strip() for k, v in row.items() if k != "item_no")
+            if keep_blank_items or any((v or "").strip() for k, v in row.items() if k != "item_no")
         ]
         return {**{k: v for k, v in self.values.items()}, "items": items}
 

@@ -11,18 +11,22 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from singlewindow.platform.auth.models import Company
-from singlewindow.platform.catalogue.master import elements
+from singlewindow.platform.catalogue.master import Element, elements
+from singlewindow.platform.catalogue.profile import Profile
+from singlewindow.platform.catalogue.service import current_version
 from singlewindow.platform.catalogue.validation import DeclarationInvalid, ElementError
 from singlewindow.platform.declarations import service
 from singlewindow.platform.extensions import db
 
 TENANT_COLUMN = "origin_tenant"
 REF_COLUMN = "shipment_ref"
+NATIONAL_COLUMN = re.compile(r"^nat_[a-z0-9_]+$")
 # Free-text columns people keep beside their data; carried in the file, never imported.
 NOTE_COLUMNS = frozenset({"notes", "remarks", "comment", "expected_problem"})
 
@@ -88,11 +92,11 @@ def read_csv(text: str) -> list[Shipment]:
         raise ImportFileError(f"the file has no '{REF_COLUMN}' column; the first line must name "
                               "the columns (catalogue element ids)")
     catalogue = elements()
-    unknown = [c for c in reader.fieldnames
-               if c not in catalogue and c != TENANT_COLUMN and c not in NOTE_COLUMNS]
+    unknown = [c for c in reader.fieldnames if c not in catalogue and c != TENANT_COLUMN
+               and c not in NOTE_COLUMNS and not NATIONAL_COLUMN.match(c or "")]
     if unknown:
-        raise ImportFileError(f"unknown column(s): {', '.join(unknown)}; columns must be "
-                              "catalogue element ids")
+        raise ImportFileError(f"unknown column(s): {', '.join(map(str, unknown))}; columns must "
+                              "be catalogue element ids (or a window's national elements, nat_...)")
     shipments: dict[str, Shipment] = {}
     for line, row in enumerate(reader, start=2):
         if None in row:
@@ -108,12 +112,20 @@ def read_csv(text: str) -> list[Shipment]:
     return list(shipments.values())
 
 
-def to_payload(shipment: Shipment) -> dict[str, Any]:
+def to_payload(shipment: Shipment, catalogue: dict[str, Element] | None = None) -> dict[str, Any]:
     """The declaration document of one shipment: header from its rows (which must agree),
-    one goods item per row. Disagreeing header cells are recorded as problems."""
-    catalogue = elements()
+    one goods item per row. Disagreeing header cells are recorded as problems. Columns
+    of no element of `catalogue` (the window's profile) are passed on, to be refused by
+    validation with their name."""
+    catalogue = catalogue or elements()
+
+    def level(column: str) -> str | None:
+        if column in catalogue:
+            return catalogue[column].level
+        return None if column in NOTE_COLUMNS or column == TENANT_COLUMN else "header"
+
     first = shipment.rows[0]
-    header = {k: v for k, v in first.items() if k in catalogue and catalogue[k].level == "header"}
+    header = {k: v for k, v in first.items() if level(k) == "header"}
     for line, row in zip(shipment.lines[1:], shipment.rows[1:], strict=True):
         for key, value in header.items():
             if (row.get(key) or "").strip() != (value or "").strip():
@@ -124,8 +136,7 @@ def to_payload(shipment: Shipment) -> dict[str, Any]:
                                f"{shipment.lines[0]} says {value!r}; a shipment's header "
                                "columns must be the same on every goods-item line",
                 })
-    items = [{k: v for k, v in row.items() if k in catalogue and catalogue[k].level == "item"}
-             for row in shipment.rows]
+    items = [{k: v for k, v in row.items() if level(k) == "item"} for row in shipment.rows]
     return {**header, "items": items}
 
 
@@ -156,6 +167,7 @@ def import_shipments(shipments: list[Shipment], *, tenant_slug: str, resolve_com
                      CompanyResolver, source: str, actor: str) -> ImportReport:
     """Submit each shipment of the bound tenant; commits one shipment at a time."""
     report = ImportReport()
+    catalogue = Profile.of(current_version()).elements
     for shipment in shipments:
         outcome = Outcome(shipment.ref, shipment.lines, "refused")
         report.outcomes.append(outcome)
@@ -169,7 +181,7 @@ def import_shipments(shipments: list[Shipment], *, tenant_slug: str, resolve_com
                            "import it there",
             })
             continue
-        payload = to_payload(shipment)
+        payload = to_payload(shipment, catalogue)
         if shipment.problems:
             outcome.errors.extend({"shipment": shipment.ref, **p} for p in shipment.problems)
             continue

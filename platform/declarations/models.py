@@ -154,6 +154,23 @@ class DeclarationEvent(TenantScoped, db.Model):
     )
 
 
+class DeclarationDraft(TenantScoped, db.Model):
+    """A declaration a trader has started and saved, not yet submitted: kept as typed, so
+    it may hold what validation would refuse."""
+
+    __tablename__ = "declaration_drafts"
+    __table_args__ = (tenant_fk("company_id", "companies"),
+                      Index("ix_declaration_drafts_tenant_company", "tenant_id", "company_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int]
+    created_by: Mapped[str] = mapped_column(String(254))
+    shipment_ref: Mapped[str] = mapped_column(String(100), default="")
+    document: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class IdempotencyRecord(TenantScoped, db.Model):
     """A client's Idempotency-Key and the declaration its first request created."""
 

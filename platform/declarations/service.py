@@ -79,6 +79,13 @@ def prepare(company: Company, payload: Any) -> Prepared:
     return Prepared(document, version.id, route(document, _rules()))
 
 
+def revalidate(declaration: Declaration, changes: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Check a declaration (with `changes`, for an amendment) against the profile version
+    it was made under, never a newer one: its rules are the ones the trader declared by."""
+    payload = {**declaration.document, **(changes or {})}
+    return validate(declaration.profile_version, payload)
+
+
 def find_by_ref(company: Company, shipment_ref: str) -> Declaration | None:
     return db.session.execute(
         select(Declaration).where(Declaration.company_id == company.id,

@@ -11,11 +11,12 @@ from sqlalchemy import func, select
 from singlewindow.platform.auth.access import login_required, open_for_work
 from singlewindow.platform.auth.models import Role
 from singlewindow.platform.catalogue import service as catalogue
-from singlewindow.platform.catalogue.master import elements
+from singlewindow.platform.catalogue.profile import Profile
 from singlewindow.platform.catalogue.validation import DeclarationInvalid
-from singlewindow.platform.declarations import forms, service
+from singlewindow.platform.db.scoping import get_in_tenant
+from singlewindow.platform.declarations import drafts, forms, service
 from singlewindow.platform.declarations import status as st
-from singlewindow.platform.declarations.models import Declaration
+from singlewindow.platform.declarations.models import Declaration, DeclarationDraft
 from singlewindow.platform.extensions import db
 from singlewindow.platform.templating import render
 
@@ -59,8 +60,10 @@ def declarations():
     rows = db.session.execute(
         stmt.order_by(Declaration.id.desc()).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
     ).scalars().all()
+    my_drafts = drafts.of_company(company_id) if company_id is not None else []
     return render("portal/declarations.html", declarations=rows, counts=counts, status=status,
-                  page=page, per_page=PER_PAGE)
+                  page=page, per_page=PER_PAGE, drafts=my_drafts,
+                  saved=request.args.get("saved"))
 
 
 @bp.get("/declarations/<declaration_id>")
@@ -69,9 +72,9 @@ def declaration(declaration_id: str):
     found = service.get_for_company(_company_scope(), declaration_id, with_history=True)
     if found is None:
         abort(404)
-    catalogue_elements = elements()
-    return render("portal/declaration.html", d=found, elements=catalogue_elements,
-                  final=st.FINAL)
+    # Shown as the version it was made under says, whatever the profile says today.
+    return render("portal/declaration.html", d=found,
+                  elements=Profile.of(found.profile_version).elements, final=st.FINAL)
 
 
 @bp.route("/declarations/new", methods=["GET", "POST"])
@@ -80,13 +83,24 @@ def declaration(declaration_id: str):
 def new_declaration():
     version = catalogue.current_version()
     company = g.user.company
-    form = forms.DeclarationForm.from_request(version, request.form, company) \
-        if request.method == "POST" else forms.DeclarationForm.blank(version, company)
+    draft = _draft(request.values.get("draft"))
+    if request.method == "POST":
+        form = forms.DeclarationForm.from_request(version, request.form, company)
+    elif draft is not None:
+        form = forms.DeclarationForm.from_draft(version, draft.document)
+    else:
+        form = forms.DeclarationForm.blank(version, company)
     errors: list[dict[str, Any]] = []
+    if request.method == "POST" and "save_draft" in request.form:
+        draft = drafts.save(draft, company, g.user.email, form.payload(keep_blank_items=True))
+        db.session.commit()
+        return redirect(url_for("portal.declarations", saved=draft.id))
     if request.method == "POST" and "add_item" not in request.form:
         try:
             created = service.submit(company, form.payload(), source="portal",
                                      actor=g.user.email)
+            if draft is not None:
+                db.session.delete(draft)  # declared: the draft has done its job
             db.session.commit()
             return redirect(url_for("portal.declaration", declaration_id=created.id))
         except DeclarationInvalid as exc:
@@ -97,5 +111,23 @@ def new_declaration():
             errors = [{"element": "shipment_ref", "element_name": "Shipment reference",
                        "item": None, "code": "duplicate", "message": str(exc)}]
     status = 422 if errors else 200
-    return render("portal/new_declaration.html", form=form, errors=errors,
+    return render("portal/new_declaration.html", form=form, errors=errors, draft=draft,
                   errors_by_field=forms.errors_by_field(errors)), status
+
+
+def _draft(draft_id: str | None):
+    """A draft of the trader's own company, or nothing (never another's)."""
+    if not draft_id:
+        return None
+    found = get_in_tenant(DeclarationDraft, draft_id)
+    if found is None or found.company_id != g.user.company_id:
+        abort(404)
+    return found
+
+
+@bp.post("/drafts/<draft_id>/delete")
+@login_required(*Role.TRADERS)
+def delete_draft(draft_id: str):
+    db.session.delete(_draft(draft_id))
+    db.session.commit()
+    return redirect(url_for("portal.declarations"))
