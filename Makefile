@@ -37,6 +37,7 @@ setup: $(STAMP)         ## create or upgrade the database and load reference dat
 bench: $(STAMP)         ## benchmarks (set BENCH_DATABASE_URL and BENCH_REDIS_URL for the production shape)
 	$(BIN)/python infra/bench/provisioning.py
 	$(BIN)/python infra/bench/tenant_scale.py
+	$(BIN)/python infra/bench/validation.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

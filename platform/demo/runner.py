@@ -28,6 +28,8 @@ from singlewindow.platform import operations
 from singlewindow.platform.app import create_app
 from singlewindow.platform.auth import service as accounts
 from singlewindow.platform.auth.models import Company, OAuthClient, Role
+from singlewindow.platform.catalogue import governance
+from singlewindow.platform.catalogue import service as catalogue
 from singlewindow.platform.db.scoping import platform_wide, tenant_context
 from singlewindow.platform.declarations import importer
 from singlewindow.platform.declarations import status as st
@@ -131,6 +133,7 @@ def run(app: Flask, public_domain: str, timeout: float) -> None:
         say(f"  window serving agency answers on http://*.localhost:{window.port}")
         try:
             logins = _provision_and_register()
+            _catalogue_change("ke")
             _declare(timeout)
             _bad_file(timeout)
             _summary()
@@ -188,10 +191,47 @@ def _provision_and_register() -> list[Logins]:
                 select(Company).where(Company.tax_id == seen[0])).scalar_one()
             client_id, secret = _demo_client(slug, first)
             db.session.commit()
+            accounts.ensure_user(f"committee@{slug}.example", "Data committee member",
+                                 Role.DATA_COMMITTEE, DEMO_PASSWORD)
+            db.session.commit()
             say(f"  {slug}: {len(traders)} trader companies, each with a trader login")
             logins.append(Logins(slug, f"admin@{slug}.example", traders, client_id, secret,
                                  first.name, operator_totp))
     return logins
+
+
+# A national tariff line under black tea (HS 0902.40): Kenya levies CTC tea in bulk apart.
+TARIFF_LINE = ("09024010", "Black tea, CTC, in bulk")
+
+
+def _catalogue_change(slug: str) -> None:
+    """The catalogue changes only by approved proposal: the administrator proposes a
+    national tariff line, the platform shows what it touches, the committee approves."""
+    heading("4. The catalogue changes by approved proposal only")
+    tenant = db.session.execute(select(Tenant).where(Tenant.slug == slug)).scalar_one()
+    with tenant_context(tenant.id):
+        code, label = TARIFF_LINE
+        current = catalogue.current_version()
+        if code in current.tariff_lines:
+            say(f"  {slug}: tariff line {code} is in force since version {current.version} "
+                "(approved on an earlier run)")
+            return
+        proposal = governance.propose("add_code", {"list": governance.TARIFF, "code": code,
+                                                   "label": label},
+                                      "CTC tea in bulk carries its own export levy",
+                                      f"user:admin@{slug}.example")
+        db.session.commit()
+        impact = proposal.impact
+        say(f"  {slug}: admin@{slug}.example proposes: {proposal.summary}")
+        say(f"      touches {', '.join(impact['elements'])}: "
+            f"{len(impact['message_sets'])} agency message sets, "
+            f"{len(impact['routing_rules'])} routing rules, "
+            f"{impact['declarations_30_days']} declarations in the last 30 days")
+        version = governance.approve(proposal, f"user:committee@{slug}.example",
+                                     "agreed by the data committee")
+        db.session.commit()
+        say(f"      committee@{slug}.example approves: version {version.version} published, "
+            f"in force from {version.effective_from:%Y-%m-%d %H:%M} UTC")
 
 
 def _demo_client(slug: str, company: Company) -> tuple[str, str]:
@@ -214,7 +254,7 @@ def _demo_client(slug: str, company: Company) -> tuple[str, str]:
 
 
 def _declare(timeout: float) -> None:
-    heading("4. Traders declare: every sample shipment, validated, routed, sent in parallel")
+    heading("5. Traders declare: every sample shipment, validated, routed, sent in parallel")
     shipments = importer.read_csv(SHIPMENTS.read_text(encoding="utf-8"))
     say(f"  {SHIPMENTS.name}: {sum(len(s.rows) for s in shipments)} goods-item rows, "
         f"{len(shipments)} shipments")
@@ -254,7 +294,7 @@ def _wait(declaration_ids: list[int], timeout: float) -> None:
 
 
 def _summary() -> None:
-    heading("6. Summary")
+    heading("7. Summary")
     for slug in TENANTS:
         tenant = db.session.execute(select(Tenant).where(Tenant.slug == slug)).scalar_one()
         with tenant_context(tenant.id):
@@ -293,7 +333,7 @@ def _summary() -> None:
 
 
 def _bad_file(timeout: float) -> None:
-    heading("5. A file with mistakes: every bad shipment refused, with the reason")
+    heading("6. A file with mistakes: every bad shipment refused, with the reason")
     shipments = importer.read_csv(BAD_SHIPMENTS.read_text(encoding="utf-8"))
     reports = operations.import_file(shipments, None, register_companies=True,
                                      actor="demo import")
@@ -311,7 +351,7 @@ def _bad_file(timeout: float) -> None:
 
 
 def _where_to_look(domain: str, logins: list[Logins]) -> None:
-    heading("7. Where to look")
+    heading("8. Where to look")
     say("Start the web app (it also starts the simulated agency):")
     say("    make serve            # or: .venv/bin/singlewindow serve")
     say()
@@ -322,6 +362,8 @@ def _where_to_look(domain: str, logins: list[Logins]) -> None:
     for login in logins:
         say(f"{login.tenant:<18} http://{login.tenant}.{domain}/")
         say(f"    tenant admin   {login.admin} / {DEMO_PASSWORD}")
+        say(f"    data committee committee@{login.tenant}.example / {DEMO_PASSWORD}   "
+            "(catalogue proposals: /admin/catalogue)")
         for email, company in login.traders[:3]:
             say(f"    trader         {email} / {DEMO_PASSWORD}   ({company})")
         if len(login.traders) > 3:
